@@ -1,0 +1,73 @@
+/* provauth_verify.h: trust material (PEM anchors, intermediates, CRLs) and
+ * time-independent re-validation of a device certificate chain.
+ * Knows OpenSSL and APR only; callers decide what to grant and log. */
+#ifndef PROVAUTH_VERIFY_H
+#define PROVAUTH_VERIFY_H
+
+#include <time.h>
+#include <apr_pools.h>
+#include <openssl/x509.h>
+
+typedef enum {
+    PROVAUTH_STATUS_NONE = 0,      /* no client certificate */
+    PROVAUTH_STATUS_VALID,         /* chains and every certificate is in its validity period */
+    PROVAUTH_STATUS_EXPIRED,       /* chains when time is ignored; past notAfter somewhere */
+    PROVAUTH_STATUS_NOT_YET_VALID, /* chains when time is ignored; before notBefore somewhere */
+    PROVAUTH_STATUS_FAILED         /* does not chain, or revoked, wrong purpose, malformed */
+} provauth_status_e;
+
+/* The statuses a device may be granted on. */
+#define PROVAUTH_STATUS_IS_TRUSTED(s) \
+    ((s) == PROVAUTH_STATUS_VALID || (s) == PROVAUTH_STATUS_EXPIRED \
+     || (s) == PROVAUTH_STATUS_NOT_YET_VALID)
+
+/* Everything re-validation needs, loaded once at configuration time. */
+typedef struct provauth_trust {
+    X509_STORE *anchors;              /* trusted roots (never NULL when verifying) */
+    STACK_OF(X509) *intermediates;    /* untrusted CA certs for chain building, may be NULL */
+    STACK_OF(X509_CRL) *crls;         /* checked against the leaf when non-NULL */
+} provauth_trust_t;
+
+typedef struct provauth_verdict {
+    provauth_status_e status;
+    int verify_error;        /* X509_V_ERR_* of the first real failure, X509_V_OK otherwise */
+    int error_depth;         /* chain depth of that failure, -1 when none */
+    const char *reason;      /* why FAILED, NULL otherwise */
+    long days_left;          /* whole days until the leaf's notAfter, negative once past */
+    const char *subject;     /* leaf subject (RFC 2253), for logs */
+    const char *issuer;      /* leaf issuer (RFC 2253), for logs */
+    const char *serial;      /* leaf serial number, upper-case hex */
+} provauth_verdict_t;
+
+const char *provauth_status_name(provauth_status_e status);
+
+/* Load every certificate of a PEM file into a new X509_STORE of trust
+ * anchors.  Fails (with *why set) when the file cannot be read, is
+ * malformed, or holds no certificate.  The store is freed with the pool. */
+apr_status_t provauth_load_anchors(X509_STORE **anchors, const char *path,
+                                   apr_pool_t *p, const char **why);
+
+/* Load the certificates of a PEM file (intermediates); same failure rules. */
+apr_status_t provauth_load_certs(STACK_OF(X509) **certs, const char *path,
+                                 apr_pool_t *p, const char **why);
+
+/* Load the CRLs of a PEM file; fails when it holds no CRL. */
+apr_status_t provauth_load_crls(STACK_OF(X509_CRL) **crls, const char *path,
+                                apr_pool_t *p, const char **why);
+
+/* Re-validate leaf (with the chain the peer sent, may be NULL) against
+ * trust, ignoring validity periods, for the TLS client purpose, then
+ * classify by the validity periods of the chain that was built, as of now.
+ * Returns APR_SUCCESS with *verdict filled for every status; any other
+ * value is an internal error (out of memory, OpenSSL failure): deny. */
+apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
+                                   const provauth_trust_t *trust,
+                                   X509 *leaf, STACK_OF(X509) *peer_chain,
+                                   time_t now, apr_pool_t *p);
+
+/* Fill the identity fields (subject, issuer, serial, days_left) of a
+ * verdict from the leaf. */
+apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,
+                                    time_t now, apr_pool_t *p);
+
+#endif /* PROVAUTH_VERIFY_H */

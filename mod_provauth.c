@@ -1,0 +1,608 @@
+/* mod_provauth.c: httpd glue for device-certificate authentication of
+ * provisioning clients: directives, mod_ssl hooks, authz providers, variables.
+ *
+ * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <time.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "mod_ssl_openssl.h"
+
+#include "provauth_handshake.h"
+#include "provauth_log.h"
+#include "provauth_verify.h"
+
+module AP_MODULE_DECLARE_DATA provauth_module;
+
+#define PROVAUTH_UNSET (-1)
+
+/* Directive and provider names, spelled once. */
+#define DIR_ACCEPT_EXPIRED   "ProvAuthAcceptExpired"
+#define DIR_CA_FILE          "ProvAuthCACertificateFile"
+#define DIR_INTERMEDIATE     "ProvAuthIntermediateFile"
+#define DIR_CRL_FILE         "ProvAuthCRLFile"
+#define PROVIDER_DEVICE      "provauth-device"
+
+/* pconf userdata keys */
+#define KEY_FIRST_USE        "mod_provauth:first-use"
+#define KEY_LOADED_FILES     "mod_provauth:loaded-files"
+
+/* ---------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------ */
+
+typedef struct {
+    int accept_expired;          /* PROVAUTH_UNSET, 0 or 1 */
+    X509_STORE *ssl_anchors;     /* mod_ssl's client CA store for this vhost,
+                                  * set by init_server; not merged */
+} provauth_server_conf_t;
+
+/* Each file directive keeps its path (for messages) beside what was loaded. */
+typedef struct {
+    const char *ca_file;                  /* NULL: unset */
+    X509_STORE *anchors;
+    const char *intermediate_file;        /* NULL: unset */
+    STACK_OF(X509) *intermediates;
+    const char *crl_file;                 /* NULL: unset */
+    STACK_OF(X509_CRL) *crls;
+} provauth_dir_conf_t;
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    provauth_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    (void)s;
+    conf->accept_expired = PROVAUTH_UNSET;
+    return conf;
+}
+
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const provauth_server_conf_t *base = basev, *add = addv;
+    provauth_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->accept_expired = (add->accept_expired != PROVAUTH_UNSET)
+                           ? add->accept_expired : base->accept_expired;
+    return conf;
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(provauth_dir_conf_t));
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const provauth_dir_conf_t *base = basev, *add = addv;
+    provauth_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    /* Each file with what it loaded: a pair is inherited or replaced whole. */
+    *conf = *base;
+    if (add->ca_file) {
+        conf->ca_file = add->ca_file;
+        conf->anchors = add->anchors;
+    }
+    if (add->intermediate_file) {
+        conf->intermediate_file = add->intermediate_file;
+        conf->intermediates = add->intermediates;
+    }
+    if (add->crl_file) {
+        conf->crl_file = add->crl_file;
+        conf->crls = add->crls;
+    }
+    return conf;
+}
+
+static provauth_server_conf_t *server_conf_get(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &provauth_module);
+}
+
+static provauth_dir_conf_t *dir_conf_get(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &provauth_module);
+}
+
+/* The directory defaults of a virtual host (its top-level directives). */
+static provauth_dir_conf_t *vhost_dir_conf_get(const server_rec *s)
+{
+    return ap_get_module_config(s->lookup_defaults, &provauth_module);
+}
+
+static int dir_conf_is_set(const provauth_dir_conf_t *conf)
+{
+    return conf->ca_file || conf->intermediate_file || conf->crl_file;
+}
+
+/* Remember where the module was first configured, so that check_config can
+ * name it when mod_ssl is missing.  At request time (.htaccess) the pool is
+ * the request's and the note is simply dropped with it. */
+static void note_first_use(cmd_parms *cmd, const char *what)
+{
+    void *seen = NULL;
+
+    apr_pool_userdata_get(&seen, KEY_FIRST_USE, cmd->pool);
+    if (seen == NULL && cmd->directive != NULL) {
+        apr_pool_userdata_set(apr_psprintf(cmd->pool, "%s (%s:%d)", what,
+                                           cmd->directive->filename,
+                                           cmd->directive->line_num),
+                              KEY_FIRST_USE, apr_pool_cleanup_null, cmd->pool);
+    }
+}
+
+/* Files are loaded once per configuration generation however many sections
+ * name them; equal paths then share objects (and per-connection results). */
+static void *loaded_file_get(cmd_parms *cmd, const char *kind, const char *path)
+{
+    apr_hash_t *loaded = NULL;
+
+    apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
+    return loaded ? apr_hash_get(loaded, apr_pstrcat(cmd->temp_pool, kind, ":",
+                                                     path, NULL),
+                                 APR_HASH_KEY_STRING)
+                  : NULL;
+}
+
+static void loaded_file_put(cmd_parms *cmd, const char *kind, const char *path,
+                            void *object)
+{
+    apr_hash_t *loaded = NULL;
+
+    apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
+    if (loaded == NULL) {
+        loaded = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(loaded, KEY_LOADED_FILES, apr_pool_cleanup_null,
+                              cmd->pool);
+    }
+    apr_hash_set(loaded, apr_pstrcat(cmd->pool, kind, ":", path, NULL),
+                 APR_HASH_KEY_STRING, object);
+}
+
+static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
+{
+    provauth_server_conf_t *conf = server_conf_get(cmd->server);
+
+    (void)dconf;
+    note_first_use(cmd, DIR_ACCEPT_EXPIRED);
+    conf->accept_expired = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *file_error(cmd_parms *cmd, const char *why)
+{
+    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *why = NULL;
+
+    note_first_use(cmd, DIR_CA_FILE);
+    if (path == NULL) {
+        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
+    }
+    conf->anchors = loaded_file_get(cmd, "ca", path);
+    if (conf->anchors == NULL) {
+        if (provauth_load_anchors(&conf->anchors, path, cmd->pool, &why)
+            != APR_SUCCESS) {
+            return file_error(cmd, why);
+        }
+        loaded_file_put(cmd, "ca", path, conf->anchors);
+    }
+    conf->ca_file = path;
+    return NULL;
+}
+
+static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *why = NULL;
+
+    note_first_use(cmd, DIR_INTERMEDIATE);
+    if (path == NULL) {
+        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
+    }
+    conf->intermediates = loaded_file_get(cmd, "intermediates", path);
+    if (conf->intermediates == NULL) {
+        if (provauth_load_certs(&conf->intermediates, path, cmd->pool, &why)
+            != APR_SUCCESS) {
+            return file_error(cmd, why);
+        }
+        loaded_file_put(cmd, "intermediates", path, conf->intermediates);
+    }
+    conf->intermediate_file = path;
+    return NULL;
+}
+
+static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *why = NULL;
+
+    note_first_use(cmd, DIR_CRL_FILE);
+    if (path == NULL) {
+        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
+    }
+    conf->crls = loaded_file_get(cmd, "crl", path);
+    if (conf->crls == NULL) {
+        if (provauth_load_crls(&conf->crls, path, cmd->pool, &why)
+            != APR_SUCCESS) {
+            return file_error(cmd, why);
+        }
+        loaded_file_put(cmd, "crl", path, conf->crls);
+    }
+    conf->crl_file = path;
+    return NULL;
+}
+
+static const command_rec provauth_cmds[] = {
+    AP_INIT_FLAG(DIR_ACCEPT_EXPIRED, set_accept_expired, NULL, RSRC_CONF,
+                 "On: let client certificates whose only fault is their validity "
+                 "period complete the TLS handshake (default Off)"),
+    AP_INIT_TAKE1(DIR_CA_FILE, set_ca_file, NULL, RSRC_CONF | ACCESS_CONF,
+                  "PEM file of trust anchors for re-validating device certificates "
+                  "(default: the virtual host's SSLCACertificateFile/Path)"),
+    AP_INIT_TAKE1(DIR_INTERMEDIATE, set_intermediate_file, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "PEM file of untrusted intermediate CA certificates for chain "
+                  "building"),
+    AP_INIT_TAKE1(DIR_CRL_FILE, set_crl_file, NULL, RSRC_CONF | ACCESS_CONF,
+                  "PEM file of CRLs checked against device certificates"),
+    { NULL }
+};
+
+/* ---------------------------------------------------------------------
+ * Connection state and per-connection verdict cache
+ * ------------------------------------------------------------------ */
+
+typedef struct provauth_cached_verdict {
+    struct provauth_cached_verdict *next;
+    const X509 *leaf;                     /* peer certificate it is about */
+    provauth_trust_t trust;               /* trust configuration it holds for */
+    apr_status_t rv;
+    provauth_verdict_t verdict;
+} provauth_cached_verdict_t;
+
+typedef struct {
+    SSL *ssl;
+    apr_pool_t *pool;              /* verdicts, allocated under lock */
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;      /* HTTP/2 streams share this connection */
+#endif
+    provauth_cached_verdict_t *verdicts;
+} provauth_conn_t;
+
+/* The TLS state of a request's connection: HTTP/2 streams run on secondary
+ * connections whose TLS lives on the primary one. */
+static provauth_conn_t *conn_get(conn_rec *c)
+{
+    while (c->master) {
+        c = c->master;
+    }
+    return ap_get_module_config(c->conn_config, &provauth_module);
+}
+
+static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
+{
+    return a->anchors == b->anchors && a->intermediates == b->intermediates
+        && a->crls == b->crls;
+}
+
+/* Verify once per connection and trust configuration; keep-alive requests
+ * and HTTP/2 streams reuse the result. */
+static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
+                                                     const provauth_trust_t *trust)
+{
+    provauth_cached_verdict_t *cached;
+    X509 *leaf;
+
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
+        return NULL;
+    }
+#endif
+    leaf = SSL_get0_peer_certificate(conn->ssl);
+    for (cached = conn->verdicts; cached; cached = cached->next) {
+        if (cached->leaf == leaf && trust_equal(&cached->trust, trust)) {
+            goto leave;
+        }
+    }
+    cached = apr_pcalloc(conn->pool, sizeof(*cached));
+    cached->leaf = leaf;
+    cached->trust = *trust;
+    cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
+                                       SSL_get_peer_cert_chain(conn->ssl),
+                                       time(NULL), conn->pool);
+    cached->next = conn->verdicts;
+    conn->verdicts = cached;
+
+leave:
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(conn->lock);
+#endif
+    return cached;
+}
+
+/* ---------------------------------------------------------------------
+ * Per-request decision, variables and the denial log line
+ * ------------------------------------------------------------------ */
+
+typedef struct {
+    provauth_status_e status;
+    const provauth_verdict_t *verdict;   /* NULL without a certificate */
+    const char *denial_reason;           /* why a provider would deny */
+    int internal_error;
+    int denial_logged;
+} provauth_request_t;
+
+static void set_variables(request_rec *r, const provauth_request_t *state)
+{
+    apr_table_t *env = r->subprocess_env;
+
+    apr_table_setn(env, "PROVAUTH_STATUS", provauth_status_name(state->status));
+    if (state->status == PROVAUTH_STATUS_FAILED) {
+        apr_table_setn(env, "PROVAUTH_ERROR", state->denial_reason);
+    }
+    else {
+        apr_table_unset(env, "PROVAUTH_ERROR");
+    }
+    if (state->verdict != NULL) {
+        apr_table_setn(env, "PROVAUTH_DAYS_LEFT",
+                       apr_ltoa(r->pool, state->verdict->days_left));
+    }
+    else {
+        apr_table_unset(env, "PROVAUTH_DAYS_LEFT");
+    }
+}
+
+static provauth_request_t *request_state(request_rec *r)
+{
+    provauth_request_t *state = ap_get_module_config(r->request_config,
+                                                     &provauth_module);
+    const provauth_server_conf_t *sconf;
+    const provauth_dir_conf_t *dconf;
+    const provauth_cached_verdict_t *cached;
+    provauth_conn_t *conn;
+    provauth_trust_t trust;
+
+    if (state != NULL) {
+        return state;
+    }
+    state = apr_pcalloc(r->pool, sizeof(*state));
+    ap_set_module_config(r->request_config, &provauth_module, state);
+    state->status = PROVAUTH_STATUS_NONE;
+
+    conn = conn_get(r->connection);
+    if (conn == NULL) {
+        state->denial_reason = "not a TLS connection";
+        goto done;
+    }
+    sconf = server_conf_get(r->server);
+    dconf = dir_conf_get(r);
+    trust.anchors = dconf->anchors ? dconf->anchors : sconf->ssl_anchors;
+    trust.intermediates = dconf->intermediates;
+    trust.crls = dconf->crls;
+
+    cached = conn_verdict(conn, &trust);
+    if (cached == NULL || cached->rv != APR_SUCCESS) {
+        state->internal_error = 1;
+        state->status = PROVAUTH_STATUS_FAILED;
+        state->denial_reason = "internal error while verifying the certificate";
+        goto done;
+    }
+    state->verdict = &cached->verdict;
+    state->status = cached->verdict.status;
+    if (state->status == PROVAUTH_STATUS_NONE) {
+        state->verdict = NULL;
+        state->denial_reason = "no client certificate";
+    }
+    else if (state->status == PROVAUTH_STATUS_FAILED) {
+        state->denial_reason = cached->verdict.reason;
+    }
+
+done:
+    set_variables(r, state);
+    return state;
+}
+
+static void log_denial(request_rec *r, provauth_request_t *state,
+                       const char *provider, const char *reason)
+{
+    const provauth_verdict_t *verdict = state->verdict;
+
+    if (state->denial_logged) {
+        return;
+    }
+    state->denial_logged = 1;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "%sdenied by Require %s: %s; client %s, status %s, "
+                  "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"",
+                  state->internal_error ? PROVAUTH_LOGNO(00102)
+                                        : PROVAUTH_LOGNO(00101),
+                  provider, ap_escape_logitem(r->pool, reason),
+                  r->useragent_ip, provauth_status_name(state->status),
+                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
+                  verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
+                  verdict ? verdict->serial : "-",
+                  ap_escape_logitem(r->pool, r->uri));
+}
+
+/* ---------------------------------------------------------------------
+ * Authorization providers
+ * ------------------------------------------------------------------ */
+
+static const char *device_parse(cmd_parms *cmd, const char *require_line,
+                                const void **parsed)
+{
+    (void)parsed;
+    if (require_line != NULL && *require_line != '\0') {
+        return "Require " PROVIDER_DEVICE " takes no arguments";
+    }
+    note_first_use(cmd, "Require " PROVIDER_DEVICE);
+    return NULL;
+}
+
+static authz_status device_check(request_rec *r, const char *require_line,
+                                 const void *parsed)
+{
+    provauth_request_t *state = request_state(r);
+
+    (void)require_line;
+    (void)parsed;
+    if (!state->internal_error && PROVAUTH_STATUS_IS_TRUSTED(state->status)) {
+        return AUTHZ_GRANTED;
+    }
+    log_denial(r, state, PROVIDER_DEVICE, state->denial_reason);
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider device_provider = {
+    &device_check,
+    &device_parse,
+};
+
+/* ---------------------------------------------------------------------
+ * Hooks
+ * ------------------------------------------------------------------ */
+
+/* Variables for applications and logs also where no provauth Require ran. */
+static int provauth_fixups(request_rec *r)
+{
+    const provauth_server_conf_t *sconf = server_conf_get(r->server);
+
+    if (conn_get(r->connection) != NULL
+        && (sconf->accept_expired == 1 || dir_conf_is_set(dir_conf_get(r)))) {
+        request_state(r);
+    }
+    return DECLINED;
+}
+
+static int provauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                 apr_pool_t *ptemp, server_rec *s)
+{
+    const char *first_use = NULL;
+
+    (void)plog;
+    (void)ptemp;
+    apr_pool_userdata_get((void **)&first_use, KEY_FIRST_USE, pconf);
+    if (first_use != NULL && ap_find_linked_module("mod_ssl.c") == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, PROVAUTH_LOGNO(00001)
+                     "%s is configured but mod_ssl is not loaded: "
+                     "load it first (a2enmod ssl, or LoadModule ssl_module)",
+                     first_use);
+        return !OK;
+    }
+    return OK;
+}
+
+static apr_status_t release_store(void *store)
+{
+    X509_STORE_free(store);
+    return APR_SUCCESS;
+}
+
+static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                                SSL_CTX *ctx)
+{
+    provauth_server_conf_t *sconf = server_conf_get(s);
+    const provauth_dir_conf_t *vhost_dconf = vhost_dir_conf_get(s);
+    provauth_handshake_t *policy;
+    X509_STORE *store;
+    apr_status_t rv;
+
+    if (is_proxy) {
+        return OK; /* backend connections are not ours */
+    }
+    /* Default trust anchors for re-validation: mod_ssl's for this vhost. */
+    store = SSL_CTX_get_cert_store(ctx);
+    if (store != NULL && X509_STORE_up_ref(store)) {
+        sconf->ssl_anchors = store;
+        apr_pool_cleanup_register(p, store, release_store, apr_pool_cleanup_null);
+    }
+
+    policy = apr_pcalloc(p, sizeof(*policy));
+    policy->accept_time_errors = (sconf->accept_expired == 1);
+    policy->intermediates = vhost_dconf->intermediates;
+    policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
+    if (!policy->accept_time_errors && policy->intermediates == NULL) {
+        return OK;
+    }
+    if (policy->accept_time_errors
+        && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00003)
+                     DIR_ACCEPT_EXPIRED " On for %s:%d has no effect on the "
+                     "handshake: SSLVerifyClient is not set for the virtual host "
+                     "(per-directory SSLVerifyClient is handled by mod_ssl alone)",
+                     s->server_hostname, s->port);
+    }
+    rv = provauth_handshake_attach(ctx, policy);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
+                     "cannot attach to the TLS context of %s:%d",
+                     s->server_hostname, s->port);
+        return rv;
+    }
+    return OK;
+}
+
+static int provauth_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
+{
+    provauth_conn_t *conn;
+
+    if (is_proxy) {
+        return OK;
+    }
+    conn = apr_pcalloc(c->pool, sizeof(*conn));
+    conn->ssl = ssl;
+    if (apr_pool_create(&conn->pool, c->pool) != APR_SUCCESS) {
+        return OK; /* no state: every provauth requirement denies */
+    }
+    apr_pool_tag(conn->pool, "mod_provauth_conn");
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&conn->lock, APR_THREAD_MUTEX_DEFAULT, c->pool)
+        != APR_SUCCESS) {
+        return OK;
+    }
+#endif
+    ap_set_module_config(c->conn_config, &provauth_module, conn);
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ssl, pre_handshake, provauth_pre_handshake, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, PROVIDER_DEVICE,
+                              AUTHZ_PROVIDER_VERSION, &device_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}
+
+AP_DECLARE_MODULE(provauth) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_server_conf,
+    merge_server_conf,
+    provauth_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

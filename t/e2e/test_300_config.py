@@ -1,0 +1,93 @@
+"""Bad configuration stops `apache2 -t` (and start) with the directive and the
+file named; good configuration passes."""
+import os
+
+import pytest
+
+from conftest import module_path
+from httpd import BASE_MODULES, Httpd
+
+
+def configtest(workdir, name, body, modules=None):
+    server = Httpd(os.path.join(workdir, "config", name), body, module=module_path(),
+                   modules=modules)
+    result = server.configtest()
+    return result.returncode, result.stdout + result.stderr, server.conf
+
+
+def test_good_configuration_passes(workdir, pki):
+    code, out, _ = configtest(workdir, "good", f"""
+ProvAuthAcceptExpired On
+ProvAuthIntermediateFile {pki.path('poly-intermediates.pem')}
+<Directory /srv/prov/polycom>
+    ProvAuthCACertificateFile {pki.path('poly-root.pem')}
+    ProvAuthCRLFile {pki.path('poly-crl.pem')}
+    Require provauth-device
+</Directory>
+""")
+    assert code == 0, f"expected Syntax OK, got exit {code}:\n{out}"
+    assert "Syntax OK" in out, out
+
+
+@pytest.mark.parametrize("directive, content, message", [
+    ("ProvAuthCACertificateFile", None, "cannot open"),
+    ("ProvAuthCACertificateFile", "crl", "no certificate in"),
+    ("ProvAuthCACertificateFile", "text", "no certificate in"),
+    ("ProvAuthCACertificateFile", "garbage", "cannot parse PEM"),
+    ("ProvAuthIntermediateFile", None, "cannot open"),
+    ("ProvAuthIntermediateFile", "empty", "no certificate in"),
+    ("ProvAuthCRLFile", None, "cannot open"),
+    ("ProvAuthCRLFile", "cert", "no CRL in"),
+])
+def test_bad_trust_file_fails_configtest_naming_directive_and_file(
+        workdir, pki, directive, content, message):
+    name = f"{directive}-{content}"
+    path = os.path.join(workdir, "config", f"{name}.pem")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if content is not None:
+        with open(path, "w") as out:
+            out.write({
+                "crl": open(pki.path("poly-crl.pem")).read(),
+                "cert": open(pki.path("poly-root.pem")).read(),
+                "text": "just some text\n",
+                "empty": "",
+                "garbage": "-----BEGIN CERTIFICATE-----\nnot base64 !!\n"
+                           "-----END CERTIFICATE-----\n",
+            }[content])
+    code, out, conf = configtest(workdir, name, f"""
+<Directory /srv/prov>
+    {directive} {path}
+</Directory>
+""")
+    assert code != 0, f"expected apache2 -t to fail, got exit 0:\n{out}"
+    for needle in [directive, path, message, conf]:
+        assert needle in out, f"expected {needle!r} in:\n{out}"
+
+
+def test_directives_without_mod_ssl_fail_configtest(workdir):
+    modules = [m for m in BASE_MODULES if m not in ("ssl", "socache_shmcb")]
+    code, out, conf = configtest(workdir, "nossl", "ProvAuthAcceptExpired On\n",
+                                 modules=modules)
+    assert code != 0, f"expected apache2 -t to fail, got exit 0:\n{out}"
+    for needle in ["PA00001", "ProvAuthAcceptExpired", conf, "mod_ssl is not loaded"]:
+        assert needle in out, f"expected {needle!r} in:\n{out}"
+
+
+def test_require_without_mod_ssl_fails_configtest(workdir):
+    modules = [m for m in BASE_MODULES if m not in ("ssl", "socache_shmcb")]
+    code, out, _ = configtest(workdir, "nossl-require",
+                              "<Location />\n    Require provauth-device\n</Location>\n",
+                              modules=modules)
+    assert code != 0 and "Require provauth-device" in out, out
+
+
+def test_require_provauth_device_takes_no_arguments(workdir):
+    code, out, _ = configtest(workdir, "require-args",
+                              "<Location />\n    Require provauth-device yes\n</Location>\n")
+    assert code != 0 and "takes no arguments" in out, out
+
+
+def test_accept_expired_is_not_allowed_in_directory(workdir):
+    code, out, _ = configtest(workdir, "accept-in-dir",
+                              "<Directory /srv>\n    ProvAuthAcceptExpired On\n</Directory>\n")
+    assert code != 0 and "ProvAuthAcceptExpired" in out, out
