@@ -130,9 +130,11 @@ class Pki:
                      *valid_dates, algorithm=hashes.SHA1())
         self._device("yealink", "001565000010", self.yea_issuing, *valid_dates)
 
-        self._crl("poly-crl.pem", self.poly_issuing,
-                  [self.devices["revoked"], self.devices["revoked-expired"]])
-        self._crl("yealink-crl.pem", self.yea_issuing, [])
+        # One CRL per issuing CA, as vendors publish them, in one file.
+        self._crl("poly-crl.pem", [
+            (self.poly_issuing, [self.devices["revoked"], self.devices["revoked-expired"]]),
+            (self.poly_issuing_old, [])])
+        self._crl("yealink-crl.pem", [(self.yea_issuing, [])])
         self._server_cert()
 
     # -- helpers ---------------------------------------------------------
@@ -179,19 +181,20 @@ class Pki:
                 return other
         return None
 
-    def _crl(self, name, issuer, revoked_certs):
-        builder = (x509.CertificateRevocationListBuilder()
-                   .issuer_name(issuer.cert.subject)
-                   .last_update(NOW - DAY)
-                   .next_update(NOW + 30 * DAY))
-        for cert in revoked_certs:
-            builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(cert.serial_number)
-                .revocation_date(NOW - DAY).build())
-        crl = builder.sign(issuer.key, hashes.SHA256())
+    def _crl(self, name, issued):
         with open(self.path(name), "wb") as out:
-            out.write(crl.public_bytes(serialization.Encoding.PEM))
+            for issuer, revoked_certs in issued:
+                builder = (x509.CertificateRevocationListBuilder()
+                           .issuer_name(issuer.cert.subject)
+                           .last_update(NOW - DAY)
+                           .next_update(NOW + 30 * DAY))
+                for cert in revoked_certs:
+                    builder = builder.add_revoked_certificate(
+                        x509.RevokedCertificateBuilder()
+                        .serial_number(cert.serial_number)
+                        .revocation_date(NOW - DAY).build())
+                crl = builder.sign(issuer.key, hashes.SHA256())
+                out.write(crl.public_bytes(serialization.Encoding.PEM))
 
     def _server_cert(self):
         key = _key()
