@@ -17,8 +17,10 @@
 #include "mod_auth.h"
 #include "mod_ssl_openssl.h"
 
+#include "provauth_allowlist.h"
 #include "provauth_handshake.h"
 #include "provauth_log.h"
+#include "provauth_mac.h"
 #include "provauth_verify.h"
 
 module AP_MODULE_DECLARE_DATA provauth_module;
@@ -30,7 +32,10 @@ module AP_MODULE_DECLARE_DATA provauth_module;
 #define DIR_CA_FILE          "ProvAuthCACertificateFile"
 #define DIR_INTERMEDIATE     "ProvAuthIntermediateFile"
 #define DIR_CRL_FILE         "ProvAuthCRLFile"
+#define DIR_MAC_FROM         "ProvAuthMACFrom"
 #define PROVIDER_DEVICE      "provauth-device"
+#define PROVIDER_MAC         "provauth-mac"
+#define PROVIDER_ALLOWLIST   "provauth-allowlist"
 
 /* pconf userdata keys */
 #define KEY_FIRST_USE        "mod_provauth:first-use"
@@ -54,6 +59,7 @@ typedef struct {
     STACK_OF(X509) *intermediates;
     const char *crl_file;                 /* NULL: unset */
     STACK_OF(X509_CRL) *crls;
+    const provauth_mac_rule_t *mac_rule;  /* NULL: unset (CN is the MAC) */
 } provauth_dir_conf_t;
 
 static void *create_server_conf(apr_pool_t *p, server_rec *s)
@@ -100,6 +106,9 @@ static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         conf->crl_file = add->crl_file;
         conf->crls = add->crls;
     }
+    if (add->mac_rule) {
+        conf->mac_rule = add->mac_rule;
+    }
     return conf;
 }
 
@@ -121,7 +130,8 @@ static provauth_dir_conf_t *vhost_dir_conf_get(const server_rec *s)
 
 static int dir_conf_is_set(const provauth_dir_conf_t *conf)
 {
-    return conf->ca_file || conf->intermediate_file || conf->crl_file;
+    return conf->ca_file || conf->intermediate_file || conf->crl_file
+        || conf->mac_rule;
 }
 
 /* Remember where the module was first configured, so that check_config can
@@ -250,6 +260,22 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
+                                const char *pattern)
+{
+    provauth_dir_conf_t *conf = dconf;
+    provauth_mac_rule_t *rule = NULL;
+    const char *why = NULL;
+
+    note_first_use(cmd, DIR_MAC_FROM);
+    if (provauth_mac_rule_make(&rule, attribute, pattern, cmd->pool, &why)
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    }
+    conf->mac_rule = rule;
+    return NULL;
+}
+
 static const command_rec provauth_cmds[] = {
     AP_INIT_FLAG(DIR_ACCEPT_EXPIRED, set_accept_expired, NULL, RSRC_CONF,
                  "On: let client certificates whose only fault is their validity "
@@ -263,6 +289,9 @@ static const command_rec provauth_cmds[] = {
                   "building"),
     AP_INIT_TAKE1(DIR_CRL_FILE, set_crl_file, NULL, RSRC_CONF | ACCESS_CONF,
                   "PEM file of CRLs checked against device certificates"),
+    AP_INIT_TAKE12(DIR_MAC_FROM, set_mac_from, NULL, RSRC_CONF | ACCESS_CONF,
+                   "certificate subject attribute carrying the device MAC, and an "
+                   "optional regex whose first group is the MAC (default: CN)"),
     { NULL }
 };
 
@@ -303,6 +332,12 @@ static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
         && a->crls == b->crls;
 }
 
+static apr_status_t release_cert(void *cert)
+{
+    X509_free(cert);
+    return APR_SUCCESS;
+}
+
 /* Verify once per connection and trust configuration; keep-alive requests
  * and HTTP/2 streams reuse the result. */
 static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
@@ -323,6 +358,12 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
         }
     }
     cached = apr_pcalloc(conn->pool, sizeof(*cached));
+    if (leaf != NULL && X509_up_ref(leaf)) {
+        /* Held so that a renegotiated peer certificate cannot reuse the
+         * address this entry is keyed by. */
+        apr_pool_cleanup_register(conn->pool, leaf, release_cert,
+                                  apr_pool_cleanup_null);
+    }
     cached->leaf = leaf;
     cached->trust = *trust;
     cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
@@ -348,7 +389,15 @@ typedef struct {
     const char *denial_reason;           /* why a provider would deny */
     int internal_error;
     int denial_logged;
+    int has_mac;                         /* mac holds the device's MAC */
+    provauth_mac_t mac;
+    const char *no_mac_reason;           /* why not, when !has_mac */
 } provauth_request_t;
+
+static int device_trusted(const provauth_request_t *state)
+{
+    return !state->internal_error && PROVAUTH_STATUS_IS_TRUSTED(state->status);
+}
 
 static void set_variables(request_rec *r, const provauth_request_t *state)
 {
@@ -367,6 +416,13 @@ static void set_variables(request_rec *r, const provauth_request_t *state)
     }
     else {
         apr_table_unset(env, "PROVAUTH_DAYS_LEFT");
+    }
+    /* Only a trusted certificate's MAC: applications use it as identity. */
+    if (state->has_mac && device_trusted(state)) {
+        apr_table_setn(env, "PROVAUTH_MAC", state->mac.hex);
+    }
+    else {
+        apr_table_unset(env, "PROVAUTH_MAC");
     }
 }
 
@@ -413,6 +469,16 @@ static provauth_request_t *request_state(request_rec *r)
     }
     else if (state->status == PROVAUTH_STATUS_FAILED) {
         state->denial_reason = cached->verdict.reason;
+    }
+    if (cached->leaf != NULL) {
+        /* Cheap string work (a regexec at most); no I/O, no compilation. */
+        state->has_mac = provauth_mac_from_cert(
+            cached->leaf,
+            dconf->mac_rule ? dconf->mac_rule : provauth_mac_rule_default(),
+            &state->mac, &state->no_mac_reason, r->pool);
+    }
+    else {
+        state->no_mac_reason = state->denial_reason;
     }
 
 done:
@@ -464,7 +530,7 @@ static authz_status device_check(request_rec *r, const char *require_line,
 
     (void)require_line;
     (void)parsed;
-    if (!state->internal_error && PROVAUTH_STATUS_IS_TRUSTED(state->status)) {
+    if (device_trusted(state)) {
         return AUTHZ_GRANTED;
     }
     log_denial(r, state, PROVIDER_DEVICE, state->denial_reason);
@@ -474,6 +540,135 @@ static authz_status device_check(request_rec *r, const char *require_line,
 static const authz_provider device_provider = {
     &device_check,
     &device_parse,
+};
+
+/* Parsed form of "Require provauth-mac [path]": where the MAC must occur. */
+static const int match_last_segment = 0;
+static const int match_whole_path = 1;
+
+static const char *mac_parse(cmd_parms *cmd, const char *require_line,
+                             const void **parsed)
+{
+    const char *word = ap_getword_conf(cmd->temp_pool, &require_line);
+
+    if (*word == '\0') {
+        *parsed = &match_last_segment;
+    }
+    else if (strcasecmp(word, "path") == 0 && *require_line == '\0') {
+        *parsed = &match_whole_path;
+    }
+    else {
+        return "Require " PROVIDER_MAC " takes no argument or 'path'";
+    }
+    note_first_use(cmd, "Require " PROVIDER_MAC);
+    return NULL;
+}
+
+/* Deny with the MAC's absence as PROVAUTH_ERROR and in the log. */
+static authz_status deny_without_mac(request_rec *r, provauth_request_t *state,
+                                     const char *provider)
+{
+    const char *reason = apr_pstrcat(r->pool, "no MAC: ", state->no_mac_reason, NULL);
+
+    apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
+    log_denial(r, state, provider, reason);
+    return AUTHZ_DENIED;
+}
+
+static authz_status mac_check(request_rec *r, const char *require_line,
+                              const void *parsed)
+{
+    provauth_request_t *state = request_state(r);
+    int whole_path = (parsed == &match_whole_path);
+
+    (void)require_line;
+    if (!device_trusted(state)) {
+        log_denial(r, state, PROVIDER_MAC, state->denial_reason);
+        return AUTHZ_DENIED;
+    }
+    if (!state->has_mac) {
+        return deny_without_mac(r, state, PROVIDER_MAC);
+    }
+    if (!provauth_mac_in_path(&state->mac, r->uri, whole_path)) {
+        log_denial(r, state, PROVIDER_MAC,
+                   apr_psprintf(r->pool, "MAC %s is not in the requested %s",
+                                state->mac.hex, whole_path ? "path" : "file name"));
+        return AUTHZ_DENIED;
+    }
+    return AUTHZ_GRANTED;
+}
+
+static const authz_provider mac_provider = {
+    &mac_check,
+    &mac_parse,
+};
+
+typedef struct {
+    const char *path;
+    const provauth_allowlist_t *list;
+} provauth_allowlist_ref_t;
+
+static const char *allowlist_parse(cmd_parms *cmd, const char *require_line,
+                                   const void **parsed)
+{
+    const char *word = ap_getword_conf(cmd->temp_pool, &require_line);
+    provauth_allowlist_ref_t *ref;
+    provauth_allowlist_t *list = NULL;
+    const char *path, *why = NULL;
+
+    if (*word == '\0' || *require_line != '\0') {
+        return "Require " PROVIDER_ALLOWLIST " takes one file name";
+    }
+    /* Lists can be large: load them once at startup, never per request. */
+    if (cmd->pool != cmd->server->process->pconf) { /* parsing .htaccess */
+        return "Require " PROVIDER_ALLOWLIST " cannot be used in .htaccess files";
+    }
+    path = ap_server_root_relative(cmd->pool, word);
+    if (path == NULL) {
+        return apr_psprintf(cmd->pool, "Require " PROVIDER_ALLOWLIST ": invalid path "
+                            "'%s'", word);
+    }
+    list = loaded_file_get(cmd, "allowlist", path);
+    if (list == NULL) {
+        if (provauth_allowlist_load(&list, path, cmd->pool, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "Require " PROVIDER_ALLOWLIST ": %s", why);
+        }
+        loaded_file_put(cmd, "allowlist", path, list);
+    }
+    note_first_use(cmd, "Require " PROVIDER_ALLOWLIST);
+    ref = apr_palloc(cmd->pool, sizeof(*ref));
+    ref->path = path;
+    ref->list = list;
+    *parsed = ref;
+    return NULL;
+}
+
+static authz_status allowlist_check(request_rec *r, const char *require_line,
+                                    const void *parsed)
+{
+    provauth_request_t *state = request_state(r);
+    const provauth_allowlist_ref_t *ref = parsed;
+
+    (void)require_line;
+    if (!device_trusted(state)) {
+        log_denial(r, state, PROVIDER_ALLOWLIST, state->denial_reason);
+        return AUTHZ_DENIED;
+    }
+    if (!state->has_mac) {
+        return deny_without_mac(r, state, PROVIDER_ALLOWLIST);
+    }
+    if (ref == NULL || !provauth_allowlist_contains(ref->list, &state->mac)) {
+        log_denial(r, state, PROVIDER_ALLOWLIST,
+                   apr_psprintf(r->pool, "MAC %s is not in the allow-list %s",
+                                state->mac.hex, ref ? ref->path : "(none)"));
+        return AUTHZ_DENIED;
+    }
+    return AUTHZ_GRANTED;
+}
+
+static const authz_provider allowlist_provider = {
+    &allowlist_check,
+    &allowlist_parse,
 };
 
 /* ---------------------------------------------------------------------
@@ -593,6 +788,12 @@ static void register_hooks(apr_pool_t *p)
                       APR_HOOK_MIDDLE);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, PROVIDER_DEVICE,
                               AUTHZ_PROVIDER_VERSION, &device_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, PROVIDER_MAC,
+                              AUTHZ_PROVIDER_VERSION, &mac_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, PROVIDER_ALLOWLIST,
+                              AUTHZ_PROVIDER_VERSION, &allowlist_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
 }
 

@@ -282,7 +282,8 @@ static void classify_dates(provauth_verdict_t *verdict, STACK_OF(X509) *chain,
         int before = X509_cmp_time(X509_get0_notBefore(cert), &now);
 
         if (after == 0 || before == 0) {
-            set_failed(verdict, X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, i,
+            set_failed(verdict, after == 0 ? X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD
+                                           : X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, i,
                        apr_psprintf(p, "malformed validity period at depth %d", i));
             return;
         }

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from httpd import Httpd, free_port, module_available, make_world_readable  # noqa: E402
+from httpd import RUN_USER, Httpd, free_port, module_available, make_world_readable  # noqa: E402
 from pki import Pki  # noqa: E402
 
 # Lines every instance may log at start-up and shut-down.
@@ -41,14 +41,55 @@ def pki(workdir):
     return Pki(os.path.join(workdir, "pki"))
 
 
+PROVISIONING_FILES = {
+    "dev": ["0004f2000001.cfg", "shared.cfg"],
+    "poly": ["0004f2000001.cfg"],
+    "crl": ["0004f2000001.cfg"],
+    "open": ["shared.cfg"],
+    "polycom": ["0004f2000001.cfg", "0004F2000001-phone.cfg", "0004f20000aa.cfg",
+                "0004f200000d.cfg", "000000000000.cfg", "0004f2000001.cfg.bak"],
+    "yealink": ["001565000010.cfg", "001565000011.cfg", "y000000000028.cfg",
+                "0004f2000001.cfg"],
+    "cisco": ["SEP001122334455.cnf.xml", "SEP0004f2000001.cnf.xml"],
+    "tree/0004f2000001": ["phone.cfg"],
+    "tree/0004f20000aa": ["phone.cfg"],
+    "allow": ["0004f2000001.cfg", "0004f20000aa.cfg"],
+    "mfa": ["0004f2000001.cfg"],
+    "logs": [],
+}
+
+
+ALLOWLIST = """# devices of customer A
+0004f2000001
+00:04:F2:00:00:0D   # a colon-written entry
+
+001565000010
+"""
+PHONE_USER, PHONE_PASSWORD = "phone", "s3cret-prov"
+
+
+def write_auth_files(root):
+    import base64
+    import hashlib
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "allowlist.txt"), "w") as out:
+        out.write(ALLOWLIST)
+    digest = base64.b64encode(hashlib.sha1(PHONE_PASSWORD.encode()).digest()).decode()
+    with open(os.path.join(root, "htpasswd"), "w") as out:
+        out.write(f"{PHONE_USER}:{{SHA}}{digest}\n")
+    os.chmod(os.path.join(root, "htpasswd"), 0o644)
+
+
 def make_docroot(root):
-    for directory in ["dev", "poly", "crl", "open"]:
+    for directory, names in PROVISIONING_FILES.items():
         path = os.path.join(root, "htdocs", directory)
         os.makedirs(path, exist_ok=True)
-        for name in ["0004f2000001.cfg", "shared.cfg"]:
+        for name in names:
             with open(os.path.join(path, name), "w") as out:
                 out.write(f"{directory}/{name}\n")
     make_world_readable(os.path.join(root, "htdocs"))
+    # Phones upload their logs here (PUT through mod_dav).
+    shutil.chown(os.path.join(root, "htdocs", "logs"), user=RUN_USER, group=RUN_USER)
 
 
 COMMON = """
@@ -91,6 +132,50 @@ PROVAUTH_DIRS = (device_dir("dev")
                  + device_dir("crl", "ProvAuthCRLFile {pki_poly_crl}"))
 
 
+MAC_DIRS = """
+    DavLockDB {root}/davlock
+    <Directory {root}/htdocs/polycom>
+        ProvAuthCACertificateFile {pki_poly_root}
+        Require provauth-mac
+        <Files "000000000000.cfg">
+            Require provauth-device
+        </Files>
+    </Directory>
+    <Directory {root}/htdocs/yealink>
+        ProvAuthCACertificateFile {pki_yea_root}
+        Require provauth-mac
+        <FilesMatch "^y0000000000[0-9a-f]{{2}}\\.cfg$">
+            Require provauth-device
+        </FilesMatch>
+    </Directory>
+    <Directory {root}/htdocs/cisco>
+        ProvAuthMACFrom CN "SEP([0-9A-Fa-f]{{12}})$"
+        Require provauth-mac
+    </Directory>
+    <Directory {root}/htdocs/tree>
+        Require provauth-mac path
+    </Directory>
+    <Directory {root}/htdocs/allow>
+        <RequireAll>
+            Require provauth-mac
+            Require provauth-allowlist {root}/allowlist.txt
+        </RequireAll>
+    </Directory>
+    <Directory {root}/htdocs/mfa>
+        AuthType Basic
+        AuthName "provisioning"
+        AuthUserFile {root}/htpasswd
+        <RequireAll>
+            Require provauth-mac
+            Require valid-user
+        </RequireAll>
+    </Directory>
+    <Directory {root}/htdocs/logs>
+        Dav On
+        Require provauth-mac
+    </Directory>"""
+
+
 def provauth_body(pki, ports):
     intermediates = f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
     accept = "    ProvAuthAcceptExpired On"
@@ -115,6 +200,9 @@ def provauth_body(pki, ports):
                                  "    SSLProtocol all",
                                  "    SSLCipherSuite DEFAULT:@SECLEVEL=0"]),
                       PROVAUTH_DIRS)
+    body += tls_vhost(pki, "mac", "optional_no_ca",
+                      "\n".join([accept, intermediates]),
+                      MAC_DIRS.replace("{pki_yea_root}", pki.path("yealink-root.pem")))
     body += """
 <VirtualHost 127.0.0.1:{plain}>
     ServerName localhost
@@ -135,6 +223,7 @@ def stock_body(pki, ports):
 def _start(workdir, name, body_fn, pki, port_names, module, modules=None):
     root = os.path.join(workdir, name)
     make_docroot(root)
+    write_auth_files(root)
     ports = {key: free_port() for key in port_names}
     server = Httpd(root, body_fn(pki, ports), module=module, ports=ports,
                    modules=modules)
@@ -148,9 +237,10 @@ def _start(workdir, name, body_fn, pki, port_names, module, modules=None):
 def provauth_httpd(workdir, pki):
     from httpd import BASE_MODULES
     modules = BASE_MODULES + (["http2"] if module_available("http2") else [])
+    modules += ["dav", "dav_fs"]
     server = _start(workdir, "provauth", provauth_body, pki,
                     ["noca", "require", "optional", "noint", "unconfigured", "sni",
-                     "legacy", "plain"], module_path(), modules)
+                     "legacy", "plain", "mac"], module_path(), modules)
     yield server
     server.stop()
     SERVERS.remove(server)

@@ -129,6 +129,21 @@ class Pki:
         self._device("legacy-sha1", "0004f200000c", self.poly_issuing,
                      *valid_dates, algorithm=hashes.SHA1())
         self._device("yealink", "001565000010", self.yea_issuing, *valid_dates)
+        # For MAC authorization
+        self._device("attacker", "0004f20000aa", self.poly_issuing, *valid_dates)
+        self._device("selfsigned-victim", "0004f2000001", None, *valid_dates)
+        self._device("cn-empty", "", self.poly_issuing, *valid_dates,
+                     subject=x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Poly"),
+                                        x509.NameAttribute(NameOID.COMMON_NAME, "",
+                                                           _validate=False)]))
+        self._device("cn-star", "*", self.poly_issuing, *valid_dates)
+        self._device("cn-multiple", "0004f20000aa", self.poly_issuing, *valid_dates,
+                     subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "0004f20000aa"),
+                                        x509.NameAttribute(NameOID.COMMON_NAME, "0004f2000001")]))
+        self._device("cn-colons", "00:04:F2:00:00:0D", self.poly_issuing, *valid_dates)
+        self._device("cisco", "CP-7945G-SEP001122334455", self.poly_issuing, *valid_dates)
+        self._device("yealink-expired", "001565000011", self.yea_issuing,
+                     datetime.datetime(2009, 12, 1), EXPIRED_2024)
 
         # One CRL per issuing CA, as vendors publish them, in one file.
         self._crl("poly-crl.pem", [
@@ -159,10 +174,11 @@ class Pki:
         return Issuer(cert, key)
 
     def _device(self, name, mac, issuer, not_before, not_after,
-                eku=(ExtendedKeyUsageOID.CLIENT_AUTH,), algorithm=None):
+                eku=(ExtendedKeyUsageOID.CLIENT_AUTH,), algorithm=None, subject=None):
         org = issuer.cert.subject.get_attributes_for_oid(
             NameOID.ORGANIZATION_NAME)[0].value if issuer else "Poly"
-        cert = _build(_name(mac, org), self.device_key, issuer, not_before,
+        subject = subject or _name(mac, org)
+        cert = _build(subject, self.device_key, issuer, not_before,
                       not_after, ca=False, eku=list(eku), algorithm=algorithm)
         self.devices[name] = cert
         chain = [cert]

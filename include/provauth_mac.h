@@ -1,0 +1,53 @@
+/* provauth_mac.h: the device MAC: parsing and normalizing its written forms,
+ * reading it from a certificate subject, and finding it in a URL path. */
+#ifndef PROVAUTH_MAC_H
+#define PROVAUTH_MAC_H
+
+#include <regex.h>
+#include <apr_pools.h>
+#include <openssl/x509.h>
+
+/* A normalized MAC: 12 lowercase hex digits and a NUL. */
+#define PROVAUTH_MAC_LEN 12
+typedef struct {
+    char hex[PROVAUTH_MAC_LEN + 1];
+} provauth_mac_t;
+
+/* Where a certificate carries its MAC: one subject attribute, either being
+ * exactly a MAC or holding one in a regex's first capture group. */
+typedef struct provauth_mac_rule {
+    int attribute_nid;            /* NID of the subject attribute, e.g. NID_commonName */
+    const char *attribute_name;   /* as configured, for messages */
+    const char *pattern;          /* NULL: the value must be exactly one MAC */
+    regex_t regex;                /* compiled pattern, when pattern != NULL */
+} provauth_mac_rule_t;
+
+/* Parse one MAC written as 12 hex digits, as six pairs separated by all ':'
+ * or all '-', or as three groups of four separated by '.'; any case.
+ * Nothing else: no blanks, no other characters.  Returns 1 and fills *mac,
+ * or 0. */
+int provauth_mac_parse(const char *text, size_t len, provauth_mac_t *mac);
+
+/* The built-in rule: the CN is exactly one MAC. */
+const provauth_mac_rule_t *provauth_mac_rule_default(void);
+
+/* Make a rule from an attribute name (OpenSSL short or long name) and an
+ * optional POSIX extended regex with at least one capture group.  The
+ * compiled regex is freed with the pool.  On failure returns an APR error
+ * with *why set. */
+apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attribute,
+                                    const char *pattern, apr_pool_t *p,
+                                    const char **why);
+
+/* Read the device MAC from the leaf's subject by rule.  The attribute must
+ * be present exactly once, non-empty, printable ASCII, and yield exactly
+ * one MAC.  Returns 1 with *mac filled, or 0 with *why (allocated from p). */
+int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
+                           provauth_mac_t *mac, const char **why, apr_pool_t *p);
+
+/* Does the MAC occur, case-insensitively, in the last segment of the URL
+ * path (whole_path = 0) or anywhere in it (whole_path = 1)? */
+int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
+                         int whole_path);
+
+#endif /* PROVAUTH_MAC_H */

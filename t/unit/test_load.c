@@ -1,0 +1,443 @@
+/* test_load.c: loading PEM trust material with provauth_load_anchors, _certs
+ * and _crls: what loads, how bad files fail, and freeing with the pool. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_errno.h>
+#include <openssl/x509_vfy.h>
+
+#include "provauth_verify.h"
+#include "test_pki.h"
+
+static pki_vendor_t *acme;
+static X509_CRL *issuing_crl, *policy_crl;
+static char *dir;
+
+static void setup(void)
+{
+    long revoked[] = { 0x1234 };
+    time_t now = time(NULL);
+
+    test_pool_setup();
+    acme = pki_vendor_new("Acme");
+    issuing_crl = pki_make_crl(acme->issuing, acme->issuing_key, revoked, 1,
+                               now - 3600, now + 7 * PKI_DAY);
+    policy_crl = pki_make_crl(acme->policy, acme->policy_key, NULL, 0,
+                              now - 3600, now + 7 * PKI_DAY);
+}
+
+static void teardown(void)
+{
+    pki_free_crl(policy_crl);
+    pki_free_crl(issuing_crl);
+    pki_vendor_free(acme);
+    test_pool_teardown();
+}
+
+/* The temp directory lives for the whole TCase, in the runner process. */
+static void make_dir(void)
+{
+    dir = pki_tempdir_new();
+}
+
+static void remove_dir(void)
+{
+    pki_tempdir_free(dir);
+    dir = NULL;
+}
+
+static char *write_certs(const char *name)
+{
+    X509 *certs[] = { acme->issuing, acme->policy, acme->root };
+
+    return pki_write_pem(dir, name, certs, 3, NULL, 0);
+}
+
+static char *write_crls(const char *name)
+{
+    X509_CRL *crls[] = { issuing_crl, policy_crl };
+
+    return pki_write_pem(dir, name, NULL, 0, crls, 2);
+}
+
+/* A PEM certificate block whose base64 is not a certificate. */
+static const char corrupt_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "This is not base64 at all!! ***\n"
+    "Zm9vYmFyIGdhcmJhZ2U=\n"
+    "-----END CERTIFICATE-----\n";
+
+static const char corrupt_crl_pem[] =
+    "-----BEGIN X509 CRL-----\n"
+    "Zm9vYmFyIGdhcmJhZ2UgZ2FyYmFnZSBnYXJiYWdl\n"
+    "-----END X509 CRL-----\n";
+
+#define ck_assert_why_mentions(why, text)                                      \
+    do {                                                                       \
+        ck_assert_msg((why) != NULL, "*why: expected to mention '%s', got NULL", \
+                      (text));                                                 \
+        ck_assert_msg(strstr((why), (text)) != NULL,                           \
+                      "*why: expected to mention '%s', got '%s'", (text), (why)); \
+    } while (0)
+
+static int count_store_certs(X509_STORE *store)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    int i, n = 0;
+
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        n += X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509;
+    }
+    return n;
+}
+
+START_TEST(test_anchors_file_with_three_certs_loads_three_anchors)
+{
+    char *path = write_certs("anchors.pem");
+    X509_STORE *anchors = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_anchors(&anchors, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(anchors);
+    ck_assert_ptr_null(why);
+    ck_assert_int_eq(count_store_certs(anchors), 3);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_certs_file_loads_every_certificate_in_order)
+{
+    char *path = write_certs("chain.pem");
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(certs);
+    ck_assert_int_eq(sk_X509_num(certs), 3);
+    ck_assert_int_eq(X509_cmp(sk_X509_value(certs, 0), acme->issuing), 0);
+    ck_assert_int_eq(X509_cmp(sk_X509_value(certs, 1), acme->policy), 0);
+    ck_assert_int_eq(X509_cmp(sk_X509_value(certs, 2), acme->root), 0);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_crls_file_loads_every_crl)
+{
+    char *path = write_crls("crls.pem");
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_crls(&crls, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_ptr_nonnull(crls);
+    ck_assert_int_eq(sk_X509_CRL_num(crls), 2);
+    ck_assert_int_eq(X509_CRL_cmp(sk_X509_CRL_value(crls, 0), issuing_crl), 0);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_file_mixing_certs_and_crls_loads_each_kind)
+{
+    X509 *certs_in[] = { acme->issuing, acme->policy };
+    X509_CRL *crls_in[] = { issuing_crl };
+    char *path = pki_write_pem(dir, "mixed.pem", certs_in, 2, crls_in, 1);
+    STACK_OF(X509) *certs = NULL;
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_int_eq(sk_X509_num(certs), 2);
+    ck_assert_int_eq(provauth_load_crls(&crls, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_int_eq(sk_X509_CRL_num(crls), 1);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_missing_file_fails_with_enoent_and_path)
+{
+    char *path = malloc(strlen(dir) + sizeof("/missing.pem"));
+    X509_STORE *anchors = NULL;
+    STACK_OF(X509) *certs = NULL;
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    ck_assert_ptr_nonnull(path);
+    strcpy(path, dir);
+    strcat(path, "/missing.pem");
+
+    rv = provauth_load_anchors(&anchors, path, test_pool, &why);
+    ck_assert_msg(APR_STATUS_IS_ENOENT(rv), "anchors: expected ENOENT (%d), got %d",
+                  APR_ENOENT, rv);
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(anchors);
+
+    why = NULL;
+    rv = provauth_load_certs(&certs, path, test_pool, &why);
+    ck_assert_msg(APR_STATUS_IS_ENOENT(rv), "certs: expected ENOENT (%d), got %d",
+                  APR_ENOENT, rv);
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(certs);
+
+    why = NULL;
+    rv = provauth_load_crls(&crls, path, test_pool, &why);
+    ck_assert_msg(APR_STATUS_IS_ENOENT(rv), "crls: expected ENOENT (%d), got %d",
+                  APR_ENOENT, rv);
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(crls);
+    free(path);
+}
+END_TEST
+
+/* Both certificate loaders reject path with "no certificate". */
+static void assert_no_certificate(const char *path)
+{
+    X509_STORE *anchors = NULL;
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why),
+                     APR_EINVAL);
+    ck_assert_why_mentions(why, "no certificate");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(certs);
+
+    why = NULL;
+    ck_assert_int_eq(provauth_load_anchors(&anchors, path, test_pool, &why),
+                     APR_EINVAL);
+    ck_assert_why_mentions(why, "no certificate");
+    ck_assert_ptr_null(anchors);
+}
+
+START_TEST(test_crl_only_file_has_no_certificate)
+{
+    char *path = write_crls("crl-only.pem");
+
+    assert_no_certificate(path);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_plain_text_file_has_no_certificate)
+{
+    char *path = pki_write_text(dir, "notes.txt",
+                                "These are the trust anchors, honest.\n");
+
+    assert_no_certificate(path);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_empty_file_has_no_certificate)
+{
+    char *path = pki_write_text(dir, "empty.pem", "");
+
+    assert_no_certificate(path);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_cert_only_file_has_no_crl)
+{
+    char *path = write_certs("certs-only.pem");
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_crls(&crls, path, test_pool, &why), APR_EINVAL);
+    ck_assert_why_mentions(why, "no CRL");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(crls);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_empty_file_has_no_crl)
+{
+    char *path = pki_write_text(dir, "empty.pem", "");
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_load_crls(&crls, path, test_pool, &why), APR_EINVAL);
+    ck_assert_why_mentions(why, "no CRL");
+    free(path);
+}
+END_TEST
+
+START_TEST(test_corrupt_certificate_pem_fails_naming_the_file)
+{
+    char *path = pki_write_text(dir, "corrupt.pem", corrupt_pem);
+    X509_STORE *anchors = NULL;
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    rv = provauth_load_certs(&certs, path, test_pool, &why);
+    ck_assert_msg(rv != APR_SUCCESS, "certs: expected failure, got APR_SUCCESS");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(certs);
+
+    why = NULL;
+    rv = provauth_load_anchors(&anchors, path, test_pool, &why);
+    ck_assert_msg(rv != APR_SUCCESS, "anchors: expected failure, got APR_SUCCESS");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(anchors);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_corrupt_pem_after_good_certificate_fails)
+{
+    char *good = write_certs("good.pem");
+    char *path;
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+    FILE *in = fopen(good, "r");
+    char text[16384];
+    size_t len;
+
+    ck_assert_ptr_nonnull(in);
+    len = fread(text, 1, sizeof(text) - sizeof(corrupt_pem), in);
+    fclose(in);
+    memcpy(text + len, corrupt_pem, sizeof(corrupt_pem));
+    path = pki_write_text(dir, "half-corrupt.pem", text);
+
+    ck_assert_msg(provauth_load_certs(&certs, path, test_pool, &why) != APR_SUCCESS,
+                  "expected failure, got APR_SUCCESS");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(certs);
+    free(path);
+    free(good);
+}
+END_TEST
+
+START_TEST(test_corrupt_crl_pem_fails_naming_the_file)
+{
+    char *path = pki_write_text(dir, "corrupt-crl.pem", corrupt_crl_pem);
+    STACK_OF(X509_CRL) *crls = NULL;
+    const char *why = NULL;
+
+    ck_assert_msg(provauth_load_crls(&crls, path, test_pool, &why) != APR_SUCCESS,
+                  "expected failure, got APR_SUCCESS");
+    ck_assert_why_mentions(why, path);
+    ck_assert_ptr_null(crls);
+    free(path);
+}
+END_TEST
+
+/* ex_data free callbacks count the objects OpenSSL really frees. */
+static int freed_certs, freed_stores;
+
+static void count_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                       long argl, void *argp)
+{
+    (void)parent; (void)ad; (void)idx; (void)argp;
+    if (ptr != NULL) {
+        if (argl == 0) {
+            freed_certs++;
+        }
+        else {
+            freed_stores++;
+        }
+    }
+}
+
+static int cert_index(void)
+{
+    static int idx = -1;
+
+    if (idx < 0) {
+        idx = X509_get_ex_new_index(0, NULL, NULL, NULL, count_free);
+    }
+    ck_assert_int_ge(idx, 0);
+    return idx;
+}
+
+static int store_index(void)
+{
+    static int idx = -1;
+
+    if (idx < 0) {
+        idx = X509_STORE_get_ex_new_index(1, NULL, NULL, NULL, count_free);
+    }
+    ck_assert_int_ge(idx, 0);
+    return idx;
+}
+
+START_TEST(test_loaded_certs_are_freed_with_the_pool)
+{
+    char *path = write_certs("chain.pem");
+    apr_pool_t *sub = NULL;
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+    int i;
+
+    ck_assert_int_eq(apr_pool_create(&sub, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(provauth_load_certs(&certs, path, sub, &why), APR_SUCCESS);
+    freed_certs = 0;
+    for (i = 0; i < sk_X509_num(certs); i++) {
+        ck_assert_int_eq(X509_set_ex_data(sk_X509_value(certs, i), cert_index(),
+                                          &freed_certs), 1);
+    }
+    apr_pool_destroy(sub);
+    ck_assert_int_eq(freed_certs, 3);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_loaded_anchors_are_freed_with_the_pool)
+{
+    char *path = write_certs("anchors.pem");
+    apr_pool_t *sub = NULL;
+    X509_STORE *anchors = NULL;
+    STACK_OF(X509_OBJECT) *objs;
+    const char *why = NULL;
+    int i;
+
+    ck_assert_int_eq(apr_pool_create(&sub, test_pool), APR_SUCCESS);
+    ck_assert_int_eq(provauth_load_anchors(&anchors, path, sub, &why),
+                     APR_SUCCESS);
+    freed_certs = freed_stores = 0;
+    ck_assert_int_eq(X509_STORE_set_ex_data(anchors, store_index(),
+                                            &freed_stores), 1);
+    objs = X509_STORE_get0_objects(anchors);
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        ck_assert_ptr_nonnull(cert);
+        ck_assert_int_eq(X509_set_ex_data(cert, cert_index(), &freed_certs), 1);
+    }
+    apr_pool_destroy(sub);
+    ck_assert_int_eq(freed_stores, 1);
+    ck_assert_int_eq(freed_certs, 3);
+    free(path);
+}
+END_TEST
+
+Suite *load_suite(void)
+{
+    Suite *s = suite_create("load");
+    TCase *tc = tcase_create("load_pem");
+
+    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_anchors_file_with_three_certs_loads_three_anchors);
+    tcase_add_test(tc, test_certs_file_loads_every_certificate_in_order);
+    tcase_add_test(tc, test_crls_file_loads_every_crl);
+    tcase_add_test(tc, test_file_mixing_certs_and_crls_loads_each_kind);
+    tcase_add_test(tc, test_missing_file_fails_with_enoent_and_path);
+    tcase_add_test(tc, test_crl_only_file_has_no_certificate);
+    tcase_add_test(tc, test_plain_text_file_has_no_certificate);
+    tcase_add_test(tc, test_empty_file_has_no_certificate);
+    tcase_add_test(tc, test_cert_only_file_has_no_crl);
+    tcase_add_test(tc, test_empty_file_has_no_crl);
+    tcase_add_test(tc, test_corrupt_certificate_pem_fails_naming_the_file);
+    tcase_add_test(tc, test_corrupt_pem_after_good_certificate_fails);
+    tcase_add_test(tc, test_corrupt_crl_pem_fails_naming_the_file);
+    tcase_add_test(tc, test_loaded_certs_are_freed_with_the_pool);
+    tcase_add_test(tc, test_loaded_anchors_are_freed_with_the_pool);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,110 @@
+/* test_pki.h: an in-memory test PKI (EC P-256, SHA-256) generated at test time,
+ * PEM temp files for the loading tests, and the fixture pool shared by all suites. */
+#ifndef TEST_PKI_H
+#define TEST_PKI_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <apr_pools.h>
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* ---- fixture pool (defined in test_main.c) ---- */
+
+/* The pool of the running test, created by test_pool_setup. */
+extern apr_pool_t *test_pool;
+
+/* apr_initialize + apr_pool_create; call from every TCase's checked setup. */
+void test_pool_setup(void);
+/* apr_pool_destroy + apr_terminate; call from every TCase's checked teardown. */
+void test_pool_teardown(void);
+
+/* The suites, one per test file. */
+Suite *verify_suite(void);
+Suite *load_suite(void);
+Suite *handshake_suite(void);
+
+/* ---- times ---- */
+
+#define PKI_DAY  86400L
+#define PKI_YEAR (365L * PKI_DAY)
+
+/* now + seconds (negative for the past). */
+time_t pki_now_plus(long seconds);
+/* An absolute UTC time from "YYYYMMDDHHMMSSZ". */
+time_t pki_utc(const char *generalized_time);
+
+/* ---- keys, certificates and CRLs (every helper fails the test on error) ---- */
+
+typedef enum {
+    PKI_EKU_CLIENT_AUTH = 0,   /* extendedKeyUsage clientAuth (the default) */
+    PKI_EKU_SERVER_AUTH_ONLY   /* extendedKeyUsage serverAuth, no clientAuth */
+} pki_eku_t;
+
+/* A fresh EC P-256 key. */
+EVP_PKEY *pki_make_key(void);
+
+/* The serial number the next certificate gets; later ones count up from it. */
+void pki_set_next_serial(long serial);
+long pki_serial(const X509 *cert);
+
+/* A CA certificate for key, named CN=cn, signed by issuer/issuer_key, or
+ * self-signed when issuer is NULL: basicConstraints CA:TRUE, keyUsage
+ * keyCertSign+cRLSign, subject and authority key identifiers. */
+X509 *pki_make_ca(const char *cn, EVP_PKEY *key, X509 *issuer,
+                  EVP_PKEY *issuer_key, time_t not_before, time_t not_after);
+
+/* A device certificate (CN such as "0004f2abcdef") for key, signed by
+ * issuer/issuer_key or self-signed when issuer is NULL: basicConstraints
+ * CA:FALSE, the extendedKeyUsage eku, key identifiers, no keyUsage. */
+X509 *pki_make_leaf(const char *cn, EVP_PKEY *key, X509 *issuer,
+                    EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
+                    pki_eku_t eku);
+
+/* A v2 CRL of issuer revoking serials[0..n), signed with issuer_key. */
+X509_CRL *pki_make_crl(X509 *issuer, EVP_PKEY *issuer_key,
+                       const long *serials, size_t n,
+                       time_t last_update, time_t next_update);
+
+/* A new stack holding references to the NULL-terminated certificates;
+ * free with sk_X509_pop_free(stack, X509_free). */
+STACK_OF(X509) *pki_stack(X509 *first, ...);
+/* A new store trusting the NULL-terminated certificates; X509_STORE_free. */
+X509_STORE *pki_store(X509 *first, ...);
+
+/* ---- a vendor hierarchy: root -> policy CA -> issuing CA ---- */
+
+typedef struct pki_vendor {
+    EVP_PKEY *root_key, *policy_key, *issuing_key;
+    X509 *root, *policy, *issuing;   /* valid since 2020, for ten more years */
+} pki_vendor_t;
+
+/* CNs are "<name> Root CA", "<name> Policy CA", "<name> Issuing CA". */
+pki_vendor_t *pki_vendor_new(const char *name);
+void pki_vendor_free(pki_vendor_t *vendor);
+
+/* ---- PEM files in a temporary directory ---- */
+
+/* mkdtemp under /tmp; returns a malloc'd path.  Create it in an unchecked
+ * fixture: a failing test skips its checked teardown (the forked child
+ * leaves with _exit), the unchecked teardown still runs in the runner. */
+char *pki_tempdir_new(void);
+/* Unlink every file of dir, remove it and free the path. */
+void pki_tempdir_free(char *dir);
+
+/* Write certs[0..ncerts) then crls[0..ncrls) as PEM to dir/name; returns a
+ * malloc'd path. */
+char *pki_write_pem(const char *dir, const char *name,
+                    X509 *const *certs, size_t ncerts,
+                    X509_CRL *const *crls, size_t ncrls);
+/* Write text verbatim to dir/name; returns a malloc'd path. */
+char *pki_write_text(const char *dir, const char *name, const char *text);
+
+/* Free helpers that accept NULL. */
+void pki_free_cert(X509 *cert);
+void pki_free_key(EVP_PKEY *key);
+void pki_free_crl(X509_CRL *crl);
+
+#endif /* TEST_PKI_H */
