@@ -47,13 +47,13 @@ PROVISIONING_FILES = {
     "crl": ["0004f2000001.cfg"],
     "open": ["shared.cfg"],
     "polycom": ["0004f2000001.cfg", "0004F2000001-phone.cfg", "0004f20000aa.cfg",
-                "0004f200000d.cfg", "000000000000.cfg", "0004f2000001.cfg.bak"],
+                "0004f200000d.cfg", "000000000000.cfg", "y000000000028.cfg"],
     "yealink": ["001565000010.cfg", "001565000011.cfg", "y000000000028.cfg",
                 "0004f2000001.cfg"],
     "cisco": ["SEP001122334455.cnf.xml", "SEP0004f2000001.cnf.xml"],
     "tree/0004f2000001": ["phone.cfg"],
     "tree/0004f20000aa": ["phone.cfg"],
-    "allow": ["0004f2000001.cfg", "0004f20000aa.cfg"],
+    "allow": ["0004f2000001.cfg", "0004f20000aa.cfg", "0004f200000d.cfg"],
     "mfa": ["0004f2000001.cfg"],
     "logs": [],
 }
@@ -89,13 +89,16 @@ def make_docroot(root):
                 out.write(f"{directory}/{name}\n")
     make_world_readable(os.path.join(root, "htdocs"))
     # Phones upload their logs here (PUT through mod_dav).
-    shutil.chown(os.path.join(root, "htdocs", "logs"), user=RUN_USER, group=RUN_USER)
+    os.makedirs(os.path.join(root, "dav"), exist_ok=True)
+    for writable in [os.path.join(root, "htdocs", "logs"), os.path.join(root, "dav")]:
+        shutil.chown(writable, user=RUN_USER, group=RUN_USER)
 
 
 COMMON = """
 Header always set X-Provauth-Status "%{{PROVAUTH_STATUS}}e"
 Header always set X-Provauth-Error "%{{PROVAUTH_ERROR}}e"
 Header always set X-Provauth-Days-Left "%{{PROVAUTH_DAYS_LEFT}}e"
+Header always set X-Provauth-Mac "%{{PROVAUTH_MAC}}e"
 Header always set X-SSL-Client-Verify "%{{SSL_CLIENT_VERIFY}}s"
 <Directory {root}/htdocs>
     Require all granted
@@ -133,7 +136,7 @@ PROVAUTH_DIRS = (device_dir("dev")
 
 
 MAC_DIRS = """
-    DavLockDB {root}/davlock
+    DavLockDB {root}/dav/lockdb
     <Directory {root}/htdocs/polycom>
         ProvAuthCACertificateFile {pki_poly_root}
         Require provauth-mac

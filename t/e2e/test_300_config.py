@@ -91,3 +91,53 @@ def test_accept_expired_is_not_allowed_in_directory(workdir):
     code, out, _ = configtest(workdir, "accept-in-dir",
                               "<Directory /srv>\n    ProvAuthAcceptExpired On\n</Directory>\n")
     assert code != 0 and "ProvAuthAcceptExpired" in out, out
+
+
+@pytest.mark.parametrize("line, message", [
+    ("ProvAuthMACFrom noSuchAttribute", "unknown certificate subject attribute"),
+    # (braces doubled: the config body is a format string)
+    ('ProvAuthMACFrom CN "SEP([0-9a-f]{{12}}"', "bad regular expression"),
+    ('ProvAuthMACFrom CN "SEP[0-9a-f]{{12}}"', "no capture group"),
+    ("Require provauth-mac somewhere", "takes no argument or 'path'"),
+    ("Require provauth-allowlist", "takes one file name"),
+    ("Require provauth-allowlist /nonexistent/allow.txt", "/nonexistent/allow.txt"),
+])
+def test_bad_mac_configuration_fails_configtest(workdir, line, message):
+    name = "mac-" + str(abs(hash(line)))
+    code, out, conf = configtest(workdir, name,
+                                 f"<Directory /srv/prov>\n    {line}\n</Directory>\n")
+    assert code != 0, f"expected apache2 -t to fail, got exit 0:\n{out}"
+    assert message in out and conf in out, f"expected {message!r} and {conf!r} in:\n{out}"
+
+
+def test_allowlist_with_a_bad_line_names_file_and_line(workdir):
+    path = os.path.join(workdir, "config", "bad-allowlist.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        out.write("# customer A\n0004f2000001\n\n0004f200000\n")
+    code, out, _ = configtest(workdir, "bad-allowlist",
+                              f"<Directory /srv/prov>\n    Require provauth-allowlist "
+                              f"{path}\n</Directory>\n")
+    assert code != 0, out
+    assert f"'{path}' line 4: '0004f200000' is not a MAC address" in out, out
+
+
+def test_good_mac_configuration_passes(workdir):
+    path = os.path.join(workdir, "config", "good-allowlist.txt")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        out.write("0004f2000001\n00-04-F2-00-00-02  # desk\n0004.f200.0003\n")
+    code, out, _ = configtest(workdir, "good-mac", f"""
+<Directory /srv/prov/cisco>
+    ProvAuthMACFrom CN "SEP([0-9A-Fa-f]{{{{12}}}})"
+    Require provauth-mac
+</Directory>
+<Directory /srv/prov/tree>
+    ProvAuthMACFrom UID
+    <RequireAll>
+        Require provauth-mac path
+        Require provauth-allowlist {path}
+    </RequireAll>
+</Directory>
+""")
+    assert code == 0, out
