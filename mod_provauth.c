@@ -255,6 +255,15 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
             return file_error(cmd, why);
         }
         loaded_file_put(cmd, "crl", path, conf->crls);
+        const char *stale = provauth_crls_first_stale(conf->crls, time(NULL),
+                                                      cmd->temp_pool);
+        if (stale != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                         PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
+                         "nextUpdate; it is still applied (revocation does not "
+                         "expire), but fetch a current one from the vendor",
+                         cmd->cmd->name, path, stale);
+        }
     }
     conf->crl_file = path;
     return NULL;
@@ -369,8 +378,11 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
     cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
                                        SSL_get_peer_cert_chain(conn->ssl),
                                        time(NULL), conn->pool);
-    cached->next = conn->verdicts;
-    conn->verdicts = cached;
+    if (cached->rv == APR_SUCCESS) {
+        /* An internal error denies this request only; the next one retries. */
+        cached->next = conn->verdicts;
+        conn->verdicts = cached;
+    }
 
 leave:
 #if APR_HAS_THREADS
@@ -388,7 +400,8 @@ typedef struct {
     const provauth_verdict_t *verdict;   /* NULL without a certificate */
     const char *denial_reason;           /* why a provider would deny */
     int internal_error;
-    int denial_logged;
+    const char *denied_by;               /* first provider that denied */
+    const char *denied_because;          /* and why */
     int has_mac;                         /* mac holds the device's MAC */
     provauth_mac_t mac;
     const char *no_mac_reason;           /* why not, when !has_mac */
@@ -486,26 +499,40 @@ done:
     return state;
 }
 
-static void log_denial(request_rec *r, provauth_request_t *state,
-                       const char *provider, const char *reason)
+/* Providers note why they deny; the line is logged only if the request
+ * ends up refused (a RequireAny may still grant it). */
+static void note_denial(provauth_request_t *state, const char *provider,
+                        const char *reason)
 {
-    const provauth_verdict_t *verdict = state->verdict;
-
-    if (state->denial_logged) {
-        return;
+    if (state->denied_by == NULL) {
+        state->denied_by = provider;
+        state->denied_because = reason;
     }
-    state->denial_logged = 1;
+}
+
+/* One line per refused request, after authorization has decided. */
+static int provauth_log_denial(request_rec *r)
+{
+    const provauth_request_t *state = ap_get_module_config(r->request_config,
+                                                           &provauth_module);
+    const provauth_verdict_t *verdict;
+
+    if (state == NULL || state->denied_by == NULL || r->status != HTTP_FORBIDDEN) {
+        return DECLINED;
+    }
+    verdict = state->verdict;
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "%sdenied by Require %s: %s; client %s, status %s, "
                   "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"",
                   state->internal_error ? PROVAUTH_LOGNO(00102)
                                         : PROVAUTH_LOGNO(00101),
-                  provider, ap_escape_logitem(r->pool, reason),
+                  state->denied_by, ap_escape_logitem(r->pool, state->denied_because),
                   r->useragent_ip, provauth_status_name(state->status),
                   verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
                   verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
                   verdict ? verdict->serial : "-",
                   ap_escape_logitem(r->pool, r->uri));
+    return OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -533,7 +560,7 @@ static authz_status device_check(request_rec *r, const char *require_line,
     if (device_trusted(state)) {
         return AUTHZ_GRANTED;
     }
-    log_denial(r, state, PROVIDER_DEVICE, state->denial_reason);
+    note_denial(state, PROVIDER_DEVICE, state->denial_reason);
     return AUTHZ_DENIED;
 }
 
@@ -571,7 +598,7 @@ static authz_status deny_without_mac(request_rec *r, provauth_request_t *state,
     const char *reason = apr_pstrcat(r->pool, "no MAC: ", state->no_mac_reason, NULL);
 
     apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
-    log_denial(r, state, provider, reason);
+    note_denial(state, provider, reason);
     return AUTHZ_DENIED;
 }
 
@@ -583,14 +610,14 @@ static authz_status mac_check(request_rec *r, const char *require_line,
 
     (void)require_line;
     if (!device_trusted(state)) {
-        log_denial(r, state, PROVIDER_MAC, state->denial_reason);
+        note_denial(state, PROVIDER_MAC, state->denial_reason);
         return AUTHZ_DENIED;
     }
     if (!state->has_mac) {
         return deny_without_mac(r, state, PROVIDER_MAC);
     }
     if (!provauth_mac_in_path(&state->mac, r->uri, whole_path)) {
-        log_denial(r, state, PROVIDER_MAC,
+        note_denial(state, PROVIDER_MAC,
                    apr_psprintf(r->pool, "MAC %s is not in the requested %s",
                                 state->mac.hex, whole_path ? "path" : "file name"));
         return AUTHZ_DENIED;
@@ -651,14 +678,14 @@ static authz_status allowlist_check(request_rec *r, const char *require_line,
 
     (void)require_line;
     if (!device_trusted(state)) {
-        log_denial(r, state, PROVIDER_ALLOWLIST, state->denial_reason);
+        note_denial(state, PROVIDER_ALLOWLIST, state->denial_reason);
         return AUTHZ_DENIED;
     }
     if (!state->has_mac) {
         return deny_without_mac(r, state, PROVIDER_ALLOWLIST);
     }
     if (ref == NULL || !provauth_allowlist_contains(ref->list, &state->mac)) {
-        log_denial(r, state, PROVIDER_ALLOWLIST,
+        note_denial(state, PROVIDER_ALLOWLIST,
                    apr_psprintf(r->pool, "MAC %s is not in the allow-list %s",
                                 state->mac.hex, ref ? ref->path : "(none)"));
         return AUTHZ_DENIED;
@@ -740,16 +767,19 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (policy->accept_time_errors
         && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00003)
-                     DIR_ACCEPT_EXPIRED " On for %s:%d has no effect on the "
-                     "handshake: SSLVerifyClient is not set for the virtual host "
-                     "(per-directory SSLVerifyClient is handled by mod_ssl alone)",
-                     s->server_hostname, s->port);
+                     DIR_ACCEPT_EXPIRED " On for the virtual host %s (%s:%u) has "
+                     "no effect on the handshake: SSLVerifyClient is not set for "
+                     "the virtual host (per-directory SSLVerifyClient is handled "
+                     "by mod_ssl alone)",
+                     s->server_hostname, s->defn_name ? s->defn_name : "?",
+                     s->defn_line_number);
     }
     rv = provauth_handshake_attach(ctx, policy);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
-                     "cannot attach to the TLS context of %s:%d",
-                     s->server_hostname, s->port);
+                     "cannot attach to the TLS context of the virtual host %s "
+                     "(%s:%u)", s->server_hostname,
+                     s->defn_name ? s->defn_name : "?", s->defn_line_number);
         return rv;
     }
     return OK;
@@ -782,6 +812,7 @@ static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, pre_handshake, provauth_pre_handshake, NULL, NULL,

@@ -259,6 +259,22 @@ apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,
     return APR_SUCCESS;
 }
 
+const char *provauth_crls_first_stale(STACK_OF(X509_CRL) *crls, time_t now,
+                                      apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(crls, i);
+        const ASN1_TIME *next_update = X509_CRL_get0_nextUpdate(crl);
+
+        if (next_update != NULL && X509_cmp_time(next_update, &now) < 0) {
+            return name_text(X509_CRL_get_issuer(crl), p);
+        }
+    }
+    return NULL;
+}
+
 static void set_failed(provauth_verdict_t *verdict, int error, int depth,
                        const char *reason)
 {

@@ -55,6 +55,12 @@ apr_status_t provauth_load_certs(STACK_OF(X509) **certs, const char *path,
 apr_status_t provauth_load_crls(STACK_OF(X509_CRL) **crls, const char *path,
                                 apr_pool_t *p, const char **why);
 
+/* The issuer (RFC 2253) of the first CRL whose nextUpdate is before now,
+ * or NULL when every CRL is current.  Re-validation ignores time, so a stale
+ * CRL is still applied: this lets the configuration warn about it. */
+const char *provauth_crls_first_stale(STACK_OF(X509_CRL) *crls, time_t now,
+                                      apr_pool_t *p);
+
 /* Re-validate leaf (with the chain the peer sent, may be NULL) against
  * trust, ignoring validity periods, for the TLS client purpose, then
  * classify by the validity periods of the chain that was built, as of now.

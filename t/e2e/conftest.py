@@ -14,7 +14,8 @@ from httpd import RUN_USER, Httpd, free_port, module_available, make_world_reada
 from pki import Pki  # noqa: E402
 
 # Lines every instance may log at start-up and shut-down.
-STARTUP_NOISE = [r"AH01906", r"AH01909", r"AH00558"]
+STARTUP_NOISE = [r"AH01906", r"AH01909", r"AH00558",
+                 r"PA00004: .*poly-crl-stale.pem"]  # the stale-CRL directory's on purpose
 
 SERVERS = []
 
@@ -55,6 +56,8 @@ PROVISIONING_FILES = {
     "tree/0004f20000aa": ["phone.cfg"],
     "allow": ["0004f2000001.cfg", "0004f20000aa.cfg", "0004f200000d.cfg"],
     "mfa": ["0004f2000001.cfg"],
+    "fallback": ["0004f2000001.cfg"],
+    "stalecrl": ["0004f2000001.cfg"],
     "logs": [],
 }
 
@@ -173,6 +176,19 @@ MAC_DIRS = """
             Require valid-user
         </RequireAll>
     </Directory>
+    <Directory {root}/htdocs/fallback>
+        AuthType Basic
+        AuthName "provisioning"
+        AuthUserFile {root}/htpasswd
+        <RequireAny>
+            Require provauth-mac
+            Require valid-user
+        </RequireAny>
+    </Directory>
+    <Directory {root}/htdocs/stalecrl>
+        ProvAuthCRLFile {pki_stale_crl}
+        Require provauth-device
+    </Directory>
     <Directory {root}/htdocs/logs>
         Dav On
         Require provauth-mac
@@ -211,6 +227,7 @@ def provauth_body(pki, ports):
     ServerName localhost
 """ + device_dir("dev") + "\n</VirtualHost>\n"
     return body.replace("{pki_poly_root}", pki.path("poly-root.pem")) \
+               .replace("{pki_stale_crl}", pki.path("poly-crl-stale.pem")) \
                .replace("{pki_poly_crl}", pki.path("poly-crl.pem"))
 
 

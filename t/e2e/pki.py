@@ -150,6 +150,8 @@ class Pki:
             (self.poly_issuing, [self.devices["revoked"], self.devices["revoked-expired"]]),
             (self.poly_issuing_old, [])])
         self._crl("yealink-crl.pem", [(self.yea_issuing, [])])
+        self._crl("poly-crl-stale.pem", [(self.poly_issuing, [self.devices["revoked"]])],
+                  next_update=NOW - 10 * DAY)
         self._server_cert()
 
     # -- helpers ---------------------------------------------------------
@@ -197,13 +199,13 @@ class Pki:
                 return other
         return None
 
-    def _crl(self, name, issued):
+    def _crl(self, name, issued, next_update=None):
         with open(self.path(name), "wb") as out:
             for issuer, revoked_certs in issued:
                 builder = (x509.CertificateRevocationListBuilder()
                            .issuer_name(issuer.cert.subject)
-                           .last_update(NOW - DAY)
-                           .next_update(NOW + 30 * DAY))
+                           .last_update(NOW - 40 * DAY if next_update else NOW - DAY)
+                           .next_update(next_update or NOW + 30 * DAY))
                 for cert in revoked_certs:
                     builder = builder.add_revoked_certificate(
                         x509.RevokedCertificateBuilder()

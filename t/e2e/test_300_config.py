@@ -141,3 +141,15 @@ def test_good_mac_configuration_passes(workdir):
 </Directory>
 """)
     assert code == 0, out
+
+
+def test_stale_crl_is_a_warning_naming_directive_and_file(workdir, pki):
+    code, out, _ = configtest(workdir, "stale-crl", f"""
+<Directory /srv/prov>
+    ProvAuthCRLFile {pki.path('poly-crl-stale.pem')}
+</Directory>
+""")
+    assert code == 0, out
+    for needle in ["PA00004", "ProvAuthCRLFile", pki.path("poly-crl-stale.pem"),
+                   "CN=Poly Test Issuing CA"]:
+        assert needle in out, f"expected {needle!r} in:\n{out}"

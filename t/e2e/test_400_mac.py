@@ -220,3 +220,33 @@ class TestCertificateAndPassword:
         status, _ = request(pki, provauth_httpd, "GET", "/mfa/0004f2000001.cfg",
                             "attacker", auth=auth)
         assert status == 403, f"expected 403, got {status}"
+
+
+class TestPasswordFallback:
+    """RequireAny: a device's own file by certificate, or by password."""
+
+    def test_other_device_with_password_is_granted_and_nothing_is_logged(
+            self, pki, provauth_httpd):
+        status, _ = request(pki, provauth_httpd, "GET", "/fallback/0004f2000001.cfg",
+                            "attacker", auth=(PHONE_USER, PHONE_PASSWORD))
+        assert status == 200, f"expected 200, got {status}"
+        # error_log_guard fails the test if a PA00101 line was written
+
+    def test_other_device_without_password_is_asked_for_one(
+            self, pki, provauth_httpd, expect_log):
+        expect_log.append(r"AH01618|AH01617")
+        status, _ = request(pki, provauth_httpd, "GET", "/fallback/0004f2000001.cfg",
+                            "attacker")
+        assert status == 401, f"expected 401, got {status}"
+
+
+class TestStaleCrl:
+    def test_revoked_device_is_denied_even_by_a_stale_crl(self, pki, provauth_httpd,
+                                                          denials):
+        reply = status_of(pki, provauth_httpd, "/stalecrl/0004f2000001.cfg", "revoked")
+        assert reply.status == 403, f"expected 403, got {reply}"
+        assert reply.headers["x-provauth-error"] == "certificate revoked", str(reply)
+
+    def test_unrevoked_device_passes_a_stale_crl(self, pki, provauth_httpd):
+        reply = status_of(pki, provauth_httpd, "/stalecrl/0004f2000001.cfg", "valid")
+        assert reply.status == 200, f"expected 200, got {reply}"
