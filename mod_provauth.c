@@ -501,12 +501,16 @@ done:
 
 /* Providers note why they deny; the line is logged only if the request
  * ends up refused (a RequireAny may still grant it). */
-static void note_denial(provauth_request_t *state, const char *provider,
-                        const char *reason)
+static void note_denial(request_rec *r, provauth_request_t *state,
+                        const char *provider, const char *reason)
 {
     if (state->denied_by == NULL) {
         state->denied_by = provider;
         state->denied_because = reason;
+        /* A trusted device refused for its MAC: say why, as for FAILED. */
+        if (device_trusted(state)) {
+            apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
+        }
     }
 }
 
@@ -560,7 +564,7 @@ static authz_status device_check(request_rec *r, const char *require_line,
     if (device_trusted(state)) {
         return AUTHZ_GRANTED;
     }
-    note_denial(state, PROVIDER_DEVICE, state->denial_reason);
+    note_denial(r, state, PROVIDER_DEVICE, state->denial_reason);
     return AUTHZ_DENIED;
 }
 
@@ -597,8 +601,7 @@ static authz_status deny_without_mac(request_rec *r, provauth_request_t *state,
 {
     const char *reason = apr_pstrcat(r->pool, "no MAC: ", state->no_mac_reason, NULL);
 
-    apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
-    note_denial(state, provider, reason);
+    note_denial(r, state, provider, reason);
     return AUTHZ_DENIED;
 }
 
@@ -610,14 +613,14 @@ static authz_status mac_check(request_rec *r, const char *require_line,
 
     (void)require_line;
     if (!device_trusted(state)) {
-        note_denial(state, PROVIDER_MAC, state->denial_reason);
+        note_denial(r, state, PROVIDER_MAC, state->denial_reason);
         return AUTHZ_DENIED;
     }
     if (!state->has_mac) {
         return deny_without_mac(r, state, PROVIDER_MAC);
     }
     if (!provauth_mac_in_path(&state->mac, r->uri, whole_path)) {
-        note_denial(state, PROVIDER_MAC,
+        note_denial(r, state, PROVIDER_MAC,
                    apr_psprintf(r->pool, "MAC %s is not in the requested %s",
                                 state->mac.hex, whole_path ? "path" : "file name"));
         return AUTHZ_DENIED;
@@ -678,14 +681,14 @@ static authz_status allowlist_check(request_rec *r, const char *require_line,
 
     (void)require_line;
     if (!device_trusted(state)) {
-        note_denial(state, PROVIDER_ALLOWLIST, state->denial_reason);
+        note_denial(r, state, PROVIDER_ALLOWLIST, state->denial_reason);
         return AUTHZ_DENIED;
     }
     if (!state->has_mac) {
         return deny_without_mac(r, state, PROVIDER_ALLOWLIST);
     }
     if (ref == NULL || !provauth_allowlist_contains(ref->list, &state->mac)) {
-        note_denial(state, PROVIDER_ALLOWLIST,
+        note_denial(r, state, PROVIDER_ALLOWLIST,
                    apr_psprintf(r->pool, "MAC %s is not in the allow-list %s",
                                 state->mac.hex, ref ? ref->path : "(none)"));
         return AUTHZ_DENIED;

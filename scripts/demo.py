@@ -18,16 +18,21 @@ DEMO_DIR = os.environ.get("PROVAUTH_DEMO_DIR", "/var/tmp/provauth-demo")
 MODULE = os.path.join(HERE, "..", ".libs", "mod_provauth.so")
 PORT, STOCK_PORT = 8443, 8444
 
-DEVICES = [
-    ("valid", "0004f2000001", "factory certificate, in date"),
-    ("expired", "0004f2000002", "factory certificate, expired 2024"),
-    ("oldca", "0004f200000b", "in date, issuing CA expired"),
-    ("notyet", "0004f2000003", "not valid yet (clock skew)"),
-    ("selfsigned", "0004f2000004", "self-signed, MAC CN"),
-    ("wrongvendor", "0004f2000006", "issued by an untrusted vendor"),
-    ("revoked", "0004f2000008", "revoked in the vendor CRL"),
-    ("yealink", "001565000010", "Yealink device under /polycom/"),
-    (None, "000000000000", "no client certificate"),
+# (device certificate, what it is, file it asks for)
+REQUESTS = [
+    ("valid", "factory certificate, in date", "0004f2000001.cfg"),
+    ("expired", "factory certificate, expired 2024", "0004f2000002.cfg"),
+    ("oldca", "in date, issuing CA expired", "0004f200000b.cfg"),
+    ("notyet", "not valid yet (clock skew)", "0004f2000003.cfg"),
+    ("attacker", "genuine phone 0004f20000aa", "0004f2000001.cfg"),
+    ("attacker", "genuine phone 0004f20000aa", "000000000000.cfg"),
+    ("selfsigned-victim", "self-signed, CN = victim's MAC", "0004f2000001.cfg"),
+    ("selfsigned", "self-signed, MAC CN", "0004f2000004.cfg"),
+    ("wrongvendor", "issued by an untrusted vendor", "0004f2000006.cfg"),
+    ("revoked", "revoked in the vendor CRL", "0004f2000008.cfg"),
+    ("yealink", "Yealink phone in the Poly tree", "001565000010.cfg"),
+    ("cn-empty", "vendor-issued, empty CN", "0004f2000001.cfg"),
+    (None, "no client certificate", "000000000000.cfg"),
 ]
 
 VHOST = """
@@ -50,9 +55,14 @@ Listen 127.0.0.1:{port}
 PROVAUTH_EXTRA = """    ProvAuthAcceptExpired On
     ProvAuthIntermediateFile {pki}/all-intermediates.pem
     <Directory {root}/htdocs/polycom>
+        # Only Poly-issued phones, each only its own files ...
         ProvAuthCACertificateFile {pki}/poly-root.pem
         ProvAuthCRLFile {pki}/poly-crl.pem
-        Require provauth-device
+        Require provauth-mac
+        # ... and the shared file to any Poly phone.
+        <Files "000000000000.cfg">
+            Require provauth-device
+        </Files>
     </Directory>"""
 
 
@@ -91,15 +101,15 @@ def start():
     for server in servers(pki.dir):
         tree = os.path.join(server.root, "htdocs", "polycom")
         os.makedirs(tree, exist_ok=True)
-        for _, mac, _ in DEVICES:
-            with open(os.path.join(tree, f"{mac}.cfg"), "w") as out:
-                out.write(f"<!-- configuration of {mac} -->\n")
+        for _, _, name in REQUESTS:
+            with open(os.path.join(tree, name), "w") as out:
+                out.write(f"<!-- {name} -->\n")
         make_world_readable(tree)
         server.start()
 
     rows = [("device", "certificate", "request", "mod_provauth :8443", "stock mod_ssl :8444")]
-    for device, mac, what in DEVICES:
-        path = f"/polycom/{mac}.cfg"
+    for device, what, name in REQUESTS:
+        path = f"/polycom/{name}"
         rows.append((device or "-", what, f"GET {path}",
                      describe(get(pki, PORT, path, device)),
                      describe(get(pki, STOCK_PORT, path, device))))
@@ -109,9 +119,10 @@ def start():
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print(f"""
-Stock mod_ssl refuses the expired phone at the handshake and, under
-optional_no_ca, serves the self-signed and foreign ones; mod_provauth serves
-the expired phone and refuses the others with their reason.
+Stock mod_ssl refuses the expired phones at the handshake and, under
+optional_no_ca, serves everything else to anyone, including another phone's
+file and a self-signed certificate carrying a victim's MAC. mod_provauth
+serves expired phones their own files and refuses the rest with a reason.
 
 Try it:
   curl --cacert {pki.path('server-ca.pem')} \\

@@ -73,6 +73,8 @@ class TestOtherDevicesFile:
     def test_another_devices_file_is_denied(self, pki, provauth_httpd, denials, path):
         reply = status_of(pki, provauth_httpd, path, "attacker")
         assert reply.status == 403, f"{path}: expected 403, got {reply}"
+        assert reply.headers["x-provauth-error"] == (
+            "MAC 0004f20000aa is not in the requested file name"), str(reply)
 
     def test_mac_after_the_file_name_does_not_open_another_file(
             self, pki, provauth_httpd, denials):
