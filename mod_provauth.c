@@ -341,6 +341,18 @@ static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
         && a->crls == b->crls;
 }
 
+/* The handshake already checked the chain against these very anchors (and
+ * their CRLs), for the TLS-client purpose, with no fault but time: only the
+ * dates remain to classify.  Saves the signature checks on every new
+ * connection in the common setup where directories use the vhost's CAs. */
+static int handshake_result_applies(SSL *ssl, const provauth_trust_t *trust)
+{
+    return trust->crls == NULL
+        && trust->anchors == SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl))
+        && SSL_get0_verified_chain(ssl) != NULL
+        && provauth_handshake_verified_cleanly(ssl);
+}
+
 static apr_status_t release_cert(void *cert)
 {
     X509_free(cert);
@@ -375,9 +387,16 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
     }
     cached->leaf = leaf;
     cached->trust = *trust;
-    cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
-                                       SSL_get_peer_cert_chain(conn->ssl),
-                                       time(NULL), conn->pool);
+    if (leaf != NULL && handshake_result_applies(conn->ssl, trust)) {
+        cached->rv = provauth_classify_verified_chain(
+            &cached->verdict, leaf, SSL_get0_verified_chain(conn->ssl), time(NULL),
+            conn->pool);
+    }
+    else {
+        cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
+                                           SSL_get_peer_cert_chain(conn->ssl),
+                                           time(NULL), conn->pool);
+    }
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->next = conn->verdicts;
