@@ -786,8 +786,10 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (!policy->accept_time_errors && policy->intermediates == NULL) {
         return OK;
     }
+    /* httpd configures twice at startup: warn once, on the pass that runs. */
     if (policy->accept_time_errors
-        && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE) {
+        && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00003)
                      DIR_ACCEPT_EXPIRED " On for the virtual host %s (%s:%u) has "
                      "no effect on the handshake: SSLVerifyClient is not set for "

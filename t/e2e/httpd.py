@@ -90,6 +90,7 @@ class Httpd:
 
     def start(self):
         self.write_config()
+        started_before = self.read_log().count("resuming normal operations")
         result = subprocess.run([APACHE2, "-f", self.conf, "-k", "start"],
                                 capture_output=True, text=True)
         if result.returncode != 0:
@@ -97,9 +98,11 @@ class Httpd:
                                f"\n{self.read_log()}")
         deadline = time.time() + 15
         while time.time() < deadline:
-            if all(self._listening(port) for port in self.ports.values()):
+            # listening, and past the second configuration pass
+            if (self.read_log().count("resuming normal operations") > started_before
+                    and all(self._listening(port) for port in self.ports.values())):
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise RuntimeError(f"apache2 did not listen on {self.ports}:\n{self.read_log()}")
 
     def stop(self):

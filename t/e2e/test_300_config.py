@@ -153,3 +153,66 @@ def test_stale_crl_is_a_warning_naming_directive_and_file(workdir, pki):
     for needle in ["PA00004", "ProvAuthCRLFile", pki.path("poly-crl-stale.pem"),
                    "CN=Poly Test Issuing CA"]:
         assert needle in out, f"expected {needle!r} in:\n{out}"
+
+
+def test_accept_expired_without_vhost_client_auth_warns_at_startup(workdir, pki):
+    """Per-directory SSLVerifyClient is mod_ssl's alone: say so."""
+    from httpd import free_port
+    port = free_port()
+    server = Httpd(os.path.join(workdir, "config", "warn-noverify"), f"""
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName warn.test
+    SSLEngine on
+    SSLCertificateFile {pki.path('server.crt')}
+    SSLCertificateKeyFile {pki.path('server.key')}
+    ProvAuthAcceptExpired On
+</VirtualHost>
+""", module=module_path(), ports={"https": port})
+    server.start()
+    try:
+        log = server.read_log()
+    finally:
+        server.stop()
+    lines = [line for line in log.splitlines() if "PA00003" in line]
+    assert len(lines) == 1, log
+    assert "warn.test" in lines[0] and server.conf in lines[0], lines[0]
+
+
+def test_allowlist_in_htaccess_is_refused(workdir, pki):
+    from clients import get
+    from httpd import free_port
+    port = free_port()
+    root = os.path.join(workdir, "config", "htaccess")
+    server = Httpd(root, f"""
+AccessFileName .htaccess
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile {pki.path('server.crt')}
+    SSLCertificateKeyFile {pki.path('server.key')}
+    SSLCACertificateFile {pki.path('vendor-roots.pem')}
+    SSLVerifyClient optional_no_ca
+    SSLVerifyDepth 5
+    <Directory {{root}}/htdocs>
+        AllowOverride AuthConfig
+    </Directory>
+</VirtualHost>
+""", module=module_path(), ports={"https": port})
+    with open(os.path.join(root, "htdocs", ".htaccess"), "w") as out:
+        out.write(f"Require provauth-allowlist {root}/allow.txt\n")
+    with open(os.path.join(root, "allow.txt"), "w") as out:
+        out.write("0004f2000001\n")
+    with open(os.path.join(root, "htdocs", "0004f2000001.cfg"), "w") as out:
+        out.write("cfg\n")
+    os.chmod(os.path.join(root, "htdocs", ".htaccess"), 0o644)
+    os.chmod(os.path.join(root, "htdocs", "0004f2000001.cfg"), 0o644)
+    server.start()
+    try:
+        reply = get(pki, port, "/0004f2000001.cfg", "valid")
+        log = server.read_log()
+    finally:
+        server.stop()
+    assert reply.status == 500, f"expected 500, got {reply}"
+    assert "cannot be used in .htaccess files" in log, log
