@@ -72,6 +72,26 @@ apr_size_t provauth_allowlist_size(const provauth_allowlist_t *list)
     return list->count;
 }
 
+/* At most 40 bytes of a rejected line, safe to print: anything but plain
+ * ASCII (and the quote) as \xHH, so NULs and escapes cannot forge the log. */
+static const char *printable_excerpt(const char *text, apr_size_t len, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, 40 * 4 + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i < len && i < 40; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c > 0x7e || c == '\'' || c == '\\') {
+            o += apr_snprintf(o, 5, "\\x%02X", c);
+        }
+        else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static int is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
@@ -108,7 +128,7 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
                                      apr_pool_t *p, const char **why)
 {
     provauth_allowlist_t *loaded;
-    apr_pool_t *scratch;
+    apr_pool_t *scratch, *table_pool;
     apr_size_t len, lines = 0, slots = 16, line_no = 0;
     char *text, *line, *next, *limit;
     apr_status_t rv;
@@ -131,8 +151,15 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
     while (slots < 2 * (lines + 1)) {
         slots <<= 1;
     }
-    loaded = apr_pcalloc(p, sizeof(*loaded));
-    loaded->slots = apr_pcalloc(p, slots * sizeof(*loaded->slots));
+    /* The table lives in a subpool of p, so a failed load gives it back. */
+    rv = apr_pool_create(&table_pool, p);
+    if (rv != APR_SUCCESS) {
+        *why = "out of memory";
+        apr_pool_destroy(scratch);
+        return rv;
+    }
+    loaded = apr_pcalloc(table_pool, sizeof(*loaded));
+    loaded->slots = apr_pcalloc(table_pool, slots * sizeof(*loaded->slots));
     loaded->mask = slots - 1;
 
     limit = text + len;
@@ -159,10 +186,11 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
         }
         if (memchr(line, '\0', (apr_size_t)(end - line))
             || !provauth_mac_parse(line, (apr_size_t)(end - line), &mac)) {
-            *why = apr_psprintf(p, "'%s' line %" APR_SIZE_T_FMT ": '%.*s' is not a "
+            *why = apr_psprintf(p, "'%s' line %" APR_SIZE_T_FMT ": '%s' is not a "
                                 "MAC address", path, line_no,
-                                (int)((end - line) > 40 ? 40 : (end - line)), line);
+                                printable_excerpt(line, (apr_size_t)(end - line), p));
             apr_pool_destroy(scratch);
+            apr_pool_destroy(table_pool);
             return APR_EINVAL;
         }
         insert(loaded, mac_key(&mac));

@@ -25,7 +25,7 @@ static int hex_value(char c)
 static int parse_groups(const char *text, size_t len, int groups, int width,
                         char sep, provauth_mac_t *mac)
 {
-    size_t expected = (size_t)(groups * width + (sep ? groups - 1 : 0));
+    size_t expected = (size_t)groups * (size_t)width + (sep ? (size_t)groups - 1 : 0);
     size_t pos = 0;
     int out = 0, g, i;
 

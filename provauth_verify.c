@@ -67,6 +67,7 @@ static apr_status_t read_pem_file(STACK_OF(X509_INFO) **infos, const char *path,
 {
     BIO *in;
 
+    *infos = NULL;
     ERR_clear_error();
     errno = 0;
     in = BIO_new_file(path, "r");

@@ -71,10 +71,10 @@ static void add_ext(X509 *cert, X509V3_CTX *v3, int nid, const char *value)
 /* The common part of a certificate; extensions come from the caller through
  * exts[] (nid, value pairs ending with nid 0), SKID before AKID so that a
  * self-signed certificate finds its own key identifier. */
-static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
-                       EVP_PKEY *issuer_key, time_t not_before,
-                       time_t not_after, const int *nids,
-                       const char *const *values)
+static X509 *make_cert_named(const pki_attr_t *subject, size_t nsubject,
+                             EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+                             time_t not_before, time_t not_after,
+                             const int *nids, const char *const *values)
 {
     X509 *cert = X509_new();
     X509_NAME *name;
@@ -90,8 +90,14 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     ck_assert(ASN1_TIME_set(X509_getm_notAfter(cert), not_after) != NULL);
     ck_assert(X509_set_pubkey(cert, key) == 1);
     name = X509_get_subject_name(cert);
-    ck_assert(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                         (const unsigned char *)cn, -1, -1, 0) == 1);
+    for (i = 0; (size_t)i < nsubject; i++) {
+        ck_assert_msg(X509_NAME_add_entry_by_txt(name, subject[i].field,
+                                                 subject[i].type,
+                                                 (const unsigned char *)subject[i].value,
+                                                 subject[i].len, -1, 0) == 1,
+                      "cannot add subject attribute %s (type %d)",
+                      subject[i].field, subject[i].type);
+    }
     ck_assert(X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer)
                                                 : name) == 1);
     X509V3_set_ctx(&v3, issuer ? issuer : cert, cert, NULL, NULL, 0);
@@ -99,9 +105,21 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
         add_ext(cert, &v3, nids[i], values[i]);
     }
     ck_assert_msg(X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256()) > 0,
-                  "cannot sign certificate CN=%s", cn);
+                  "cannot sign certificate %s=%.*s", nsubject ? subject[0].field : "",
+                  nsubject ? subject[0].len : 0, nsubject ? subject[0].value : "");
     ERR_clear_error();
     return cert;
+}
+
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+                       EVP_PKEY *issuer_key, time_t not_before,
+                       time_t not_after, const int *nids,
+                       const char *const *values)
+{
+    const pki_attr_t subject = { "CN", cn, -1, MBSTRING_UTF8 };
+
+    return make_cert_named(&subject, 1, key, issuer, issuer_key, not_before,
+                           not_after, nids, values);
 }
 
 X509 *pki_make_ca(const char *cn, EVP_PKEY *key, X509 *issuer,
@@ -138,6 +156,22 @@ X509 *pki_make_leaf(const char *cn, EVP_PKEY *key, X509 *issuer,
 
     return make_cert(cn, key, issuer, issuer_key, not_before, not_after,
                      nids, values);
+}
+
+X509 *pki_make_leaf_subject(const pki_attr_t *attrs, size_t n, EVP_PKEY *key,
+                            X509 *issuer, EVP_PKEY *issuer_key,
+                            time_t not_before, time_t not_after)
+{
+    static const int nids[] = {
+        NID_basic_constraints, NID_ext_key_usage, NID_subject_key_identifier,
+        NID_authority_key_identifier, 0
+    };
+    static const char *const values[] = {
+        "critical,CA:FALSE", "clientAuth", "hash", "keyid:always", NULL
+    };
+
+    return make_cert_named(attrs, n, key, issuer, issuer_key, not_before,
+                           not_after, nids, values);
 }
 
 X509_CRL *pki_make_crl(X509 *issuer, EVP_PKEY *issuer_key,

@@ -25,6 +25,8 @@ void test_pool_teardown(void);
 Suite *verify_suite(void);
 Suite *load_suite(void);
 Suite *handshake_suite(void);
+Suite *mac_suite(void);
+Suite *allowlist_suite(void);
 
 /* ---- times ---- */
 
@@ -62,6 +64,27 @@ X509 *pki_make_ca(const char *cn, EVP_PKEY *key, X509 *issuer,
 X509 *pki_make_leaf(const char *cn, EVP_PKEY *key, X509 *issuer,
                     EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
                     pki_eku_t eku);
+
+/* One subject attribute for pki_make_leaf_subject.  field: an OpenSSL short
+ * or long name ("CN", "OU", "serialNumber", "UID").  type: an MBSTRING_*
+ * input encoding (OpenSSL converts value and picks the ASN.1 string type as
+ * for any certificate, enforcing the attribute's size limits) or a V_ASN1_*
+ * string type (the len bytes of value are stored verbatim with that type:
+ * e.g. V_ASN1_BMPSTRING with UCS-2 big-endian bytes, an empty
+ * V_ASN1_UTF8STRING, a UTF8String with an embedded NUL).  len < 0:
+ * strlen(value). */
+typedef struct pki_attr {
+    const char *field;
+    const char *value;
+    int len;
+    int type;
+} pki_attr_t;
+
+/* A device certificate like pki_make_leaf's (clientAuth) whose subject is
+ * attrs[0..n) in that order, each its own RDN; n may be 0. */
+X509 *pki_make_leaf_subject(const pki_attr_t *attrs, size_t n, EVP_PKEY *key,
+                            X509 *issuer, EVP_PKEY *issuer_key,
+                            time_t not_before, time_t not_after);
 
 /* A v2 CRL of issuer revoking serials[0..n), signed with issuer_key. */
 X509_CRL *pki_make_crl(X509 *issuer, EVP_PKEY *issuer_key,
