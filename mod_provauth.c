@@ -728,6 +728,15 @@ static const authz_provider allowlist_provider = {
 static int provauth_fixups(request_rec *r)
 {
     const provauth_server_conf_t *sconf = server_conf_get(r->server);
+    provauth_request_t *state = ap_get_module_config(r->request_config,
+                                                     &provauth_module);
+
+    /* Fixups run only once authorization granted: a provider's noted
+     * denial was overridden, and a later 403 (say, from the handler) is
+     * not ours to explain. */
+    if (state != NULL) {
+        state->denied_by = NULL;
+    }
 
     if (conn_get(r->connection) != NULL
         && (sconf->accept_expired == 1 || dir_conf_is_set(dir_conf_get(r)))) {

@@ -75,6 +75,27 @@ const provauth_mac_rule_t *provauth_mac_rule_default(void)
     return &cn_is_mac;
 }
 
+/* Subject attributes a device certificate may carry its MAC in. */
+static int is_subject_attribute(int nid)
+{
+    static const int attributes[] = {
+        NID_commonName, NID_serialNumber, NID_userId, NID_organizationalUnitName,
+        NID_organizationName, NID_localityName, NID_stateOrProvinceName,
+        NID_countryName, NID_title, NID_name, NID_givenName, NID_surname,
+        NID_pseudonym, NID_description, NID_x500UniqueIdentifier,
+        NID_pkcs9_emailAddress, NID_domainComponent, NID_dnQualifier,
+        NID_uniqueIdentifier
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(attributes) / sizeof(attributes[0]); i++) {
+        if (attributes[i] == nid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static apr_status_t free_regex(void *regex)
 {
     regfree(regex);
@@ -88,7 +109,7 @@ apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attr
     provauth_mac_rule_t *made = apr_pcalloc(p, sizeof(*made));
 
     made->attribute_nid = OBJ_txt2nid(attribute);
-    if (made->attribute_nid == NID_undef) {
+    if (made->attribute_nid == NID_undef || !is_subject_attribute(made->attribute_nid)) {
         *why = apr_psprintf(p, "unknown certificate subject attribute '%s'", attribute);
         return APR_EINVAL;
     }

@@ -91,6 +91,11 @@ def make_docroot(root):
             with open(os.path.join(path, name), "w") as out:
                 out.write(f"{directory}/{name}\n")
     make_world_readable(os.path.join(root, "htdocs"))
+    # A file httpd itself refuses to serve (handler 403, not authorization).
+    unreadable = os.path.join(root, "htdocs", "fallback", "0004f2000001-locked.cfg")
+    with open(unreadable, "w") as out:
+        out.write("locked\n")
+    os.chmod(unreadable, 0)
     # Phones upload their logs here (PUT through mod_dav).
     os.makedirs(os.path.join(root, "dav"), exist_ok=True)
     for writable in [os.path.join(root, "htdocs", "logs"), os.path.join(root, "dav")]:

@@ -95,6 +95,7 @@ def test_accept_expired_is_not_allowed_in_directory(workdir):
 
 @pytest.mark.parametrize("line, message", [
     ("ProvAuthMACFrom noSuchAttribute", "unknown certificate subject attribute"),
+    ("ProvAuthMACFrom sha256", "unknown certificate subject attribute"),
     # (braces doubled: the config body is a format string)
     ('ProvAuthMACFrom CN "SEP([0-9a-f]{{12}}"', "bad regular expression"),
     ('ProvAuthMACFrom CN "SEP[0-9a-f]{{12}}"', "no capture group"),

@@ -242,6 +242,16 @@ class TestPasswordFallback:
         assert status == 401, f"expected 401, got {status}"
 
 
+    def test_handler_refusal_after_an_overridden_denial_is_not_logged_as_ours(
+            self, pki, provauth_httpd, expect_log):
+        expect_log.append(r"AH00132|AH00035")  # httpd's own: permission denied
+        status, _ = request(pki, provauth_httpd, "GET",
+                            "/fallback/0004f2000001-locked.cfg", "attacker",
+                            auth=(PHONE_USER, PHONE_PASSWORD))
+        assert status == 403, f"expected 403, got {status}"
+        # error_log_guard fails the test if a PA00101 line was written
+
+
 class TestStaleCrl:
     def test_revoked_device_is_denied_even_by_a_stale_crl(self, pki, provauth_httpd,
                                                           denials):
