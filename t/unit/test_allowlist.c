@@ -101,13 +101,6 @@ static provauth_allowlist_t *load_ok(const char *path)
                   "size: expected %lu, got %lu", (unsigned long)(expected),    \
                   (unsigned long)provauth_allowlist_size(list))
 
-#define ck_assert_why_mentions(why, text)                                      \
-    do {                                                                       \
-        ck_assert_msg((why) != NULL, "*why: expected to mention '%s', got NULL", \
-                      (text));                                                 \
-        ck_assert_msg(strstr((why), (text)) != NULL,                           \
-                      "*why: expected to mention '%s', got '%s'", (text), (why)); \
-    } while (0)
 
 /* Loading path fails with APR_EINVAL and exactly the message
  * "'<path>' line <line>: '<text>' is not a MAC address"; *list untouched. */

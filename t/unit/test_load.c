@@ -72,13 +72,6 @@ static const char corrupt_crl_pem[] =
     "Zm9vYmFyIGdhcmJhZ2UgZ2FyYmFnZSBnYXJiYWdl\n"
     "-----END X509 CRL-----\n";
 
-#define ck_assert_why_mentions(why, text)                                      \
-    do {                                                                       \
-        ck_assert_msg((why) != NULL, "*why: expected to mention '%s', got NULL", \
-                      (text));                                                 \
-        ck_assert_msg(strstr((why), (text)) != NULL,                           \
-                      "*why: expected to mention '%s', got '%s'", (text), (why)); \
-    } while (0)
 
 static int count_store_certs(X509_STORE *store)
 {

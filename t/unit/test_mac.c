@@ -70,13 +70,6 @@ static const char *shown(const char *text)
                       shown(text), UNTOUCHED, mac_.hex);                       \
     } while (0)
 
-#define ck_assert_why_mentions(why, text)                                      \
-    do {                                                                       \
-        ck_assert_msg((why) != NULL, "*why: expected to mention '%s', got NULL", \
-                      (text));                                                 \
-        ck_assert_msg(strstr((why), (text)) != NULL,                           \
-                      "*why: expected to mention '%s', got '%s'", (text), (why)); \
-    } while (0)
 
 /* ---- helpers ---- */
 

@@ -4,12 +4,24 @@
 #define TEST_PKI_H
 
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include <apr_pools.h>
 #include <check.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+/* ---- shared assertions ---- */
+
+/* An error text (*why) that must be set and contain text. */
+#define ck_assert_why_mentions(why, text)                                      \
+    do {                                                                       \
+        ck_assert_msg((why) != NULL, "*why: expected to mention '%s', got NULL", \
+                      (text));                                                 \
+        ck_assert_msg(strstr((why), (text)) != NULL,                           \
+                      "*why: expected to mention '%s', got '%s'", (text), (why)); \
+    } while (0)
 
 /* ---- fixture pool (defined in test_main.c) ---- */
 
