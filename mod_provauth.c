@@ -4,6 +4,7 @@
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
 #include <time.h>
 
+#include <apr_allocator.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -12,6 +13,7 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
@@ -40,6 +42,7 @@ module AP_MODULE_DECLARE_DATA provauth_module;
 /* pconf userdata keys */
 #define KEY_FIRST_USE        "mod_provauth:first-use"
 #define KEY_LOADED_FILES     "mod_provauth:loaded-files"
+#define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
 
 /* ---------------------------------------------------------------------
  * Configuration
@@ -128,18 +131,47 @@ static provauth_dir_conf_t *vhost_dir_conf_get(const server_rec *s)
     return ap_get_module_config(s->lookup_defaults, &provauth_module);
 }
 
+/* Is the module configured for this server, or for the main server whose
+ * directory settings every virtual host inherits? */
+static int server_uses_module(server_rec *s, apr_pool_t *pconf)
+{
+    apr_hash_t *servers = NULL;
+
+    apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, pconf);
+    return servers != NULL
+        && (apr_hash_get(servers, &s, sizeof(s)) != NULL
+            || apr_hash_get(servers, &ap_server_conf, sizeof(ap_server_conf)) != NULL);
+}
+
 static int dir_conf_is_set(const provauth_dir_conf_t *conf)
 {
     return conf->ca_file || conf->intermediate_file || conf->crl_file
         || conf->mac_rule;
 }
 
-/* Remember where the module was first configured, so that check_config can
- * name it when mod_ssl is missing.  At request time (.htaccess) the pool is
- * the request's and the note is simply dropped with it. */
+/* Remember that the module is used by this server, and where it was first
+ * configured, so that check_config can name it when mod_ssl is missing. */
 static void note_first_use(cmd_parms *cmd, const char *what)
 {
     void *seen = NULL;
+
+    apr_hash_t *servers = NULL;
+    server_rec **key;
+
+    if (cmd->pool != cmd->server->process->pconf) {
+        return; /* .htaccess, at request time: nothing to note */
+    }
+    /* Our server config may not exist yet in a vhost that only has our
+     * Require lines, so the servers using us are noted apart. */
+    apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, cmd->pool);
+    if (servers == NULL) {
+        servers = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(servers, KEY_SERVERS_IN_USE, apr_pool_cleanup_null,
+                              cmd->pool);
+    }
+    key = apr_palloc(cmd->pool, sizeof(*key));
+    *key = cmd->server; /* the hash keeps the key's address, not a copy */
+    apr_hash_set(servers, key, sizeof(*key), cmd->server);
 
     apr_pool_userdata_get(&seen, KEY_FIRST_USE, cmd->pool);
     if (seen == NULL && cmd->directive != NULL) {
@@ -338,19 +370,7 @@ static provauth_conn_t *conn_get(conn_rec *c)
 static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
 {
     return a->anchors == b->anchors && a->intermediates == b->intermediates
-        && a->crls == b->crls;
-}
-
-/* The handshake already checked the chain against these very anchors (and
- * their CRLs), for the TLS-client purpose, with no fault but time: only the
- * dates remain to classify.  Saves the signature checks on every new
- * connection in the common setup where directories use the vhost's CAs. */
-static int handshake_result_applies(SSL *ssl, const provauth_trust_t *trust)
-{
-    return trust->crls == NULL
-        && trust->anchors == SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl))
-        && SSL_get0_verified_chain(ssl) != NULL
-        && provauth_handshake_verified_cleanly(ssl);
+        && a->crls == b->crls && a->missing_crl_ok == b->missing_crl_ok;
 }
 
 static apr_status_t release_cert(void *cert)
@@ -387,16 +407,12 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
     }
     cached->leaf = leaf;
     cached->trust = *trust;
-    if (leaf != NULL && handshake_result_applies(conn->ssl, trust)) {
-        cached->rv = provauth_classify_verified_chain(
-            &cached->verdict, leaf, SSL_get0_verified_chain(conn->ssl), time(NULL),
-            conn->pool);
-    }
-    else {
-        cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
-                                           SSL_get_peer_cert_chain(conn->ssl),
-                                           time(NULL), conn->pool);
-    }
+    /* Never reuse the handshake's verdict: mod_ssl resets the verify result
+     * per request on TLS <= 1.2, and optional_no_ca tolerates what we must
+     * refuse.  One verification per connection and trust configuration. */
+    cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
+                                       SSL_get_peer_cert_chain(conn->ssl),
+                                       time(NULL), conn->pool);
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->next = conn->verdicts;
@@ -485,6 +501,9 @@ static provauth_request_t *request_state(request_rec *r)
     trust.anchors = dconf->anchors ? dconf->anchors : sconf->ssl_anchors;
     trust.intermediates = dconf->intermediates;
     trust.crls = dconf->crls;
+    /* mod_ssl's own CRL settings come with its store; the handshake has
+     * applied its no_crl_for_cert_ok already. */
+    trust.missing_crl_ok = (dconf->anchors == NULL && dconf->crls == NULL);
 
     cached = conn_verdict(conn, &trust);
     if (cached == NULL || cached->rv != APR_SUCCESS) {
@@ -624,6 +643,24 @@ static authz_status deny_without_mac(request_rec *r, provauth_request_t *state,
     return AUTHZ_DENIED;
 }
 
+/* The URL path of what is actually served: r->uri without its PATH_INFO,
+ * so that /victim.cfg/<own MAC> (AcceptPathInfo, CGI, PHP) is the victim's
+ * file.  NULL (deny) when the two do not line up. */
+static const char *mapped_path(request_rec *r)
+{
+    apr_size_t uri_len, info_len;
+
+    if (r->path_info == NULL || *r->path_info == '\0') {
+        return r->uri;
+    }
+    uri_len = strlen(r->uri);
+    info_len = strlen(r->path_info);
+    if (info_len > uri_len || strcmp(r->uri + uri_len - info_len, r->path_info) != 0) {
+        return NULL;
+    }
+    return apr_pstrmemdup(r->pool, r->uri, uri_len - info_len);
+}
+
 static authz_status mac_check(request_rec *r, const char *require_line,
                               const void *parsed)
 {
@@ -638,7 +675,7 @@ static authz_status mac_check(request_rec *r, const char *require_line,
     if (!state->has_mac) {
         return deny_without_mac(r, state, PROVIDER_MAC);
     }
-    if (!provauth_mac_in_path(&state->mac, r->uri, whole_path)) {
+    if (!provauth_mac_in_path(&state->mac, mapped_path(r), whole_path)) {
         note_denial(r, state, PROVIDER_MAC,
                    apr_psprintf(r->pool, "MAC %s is not in the requested %s",
                                 state->mac.hex, whole_path ? "path" : "file name"));
@@ -792,6 +829,16 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     policy->accept_time_errors = (sconf->accept_expired == 1);
     policy->intermediates = vhost_dconf->intermediates;
     policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
+    if (policy->intermediates == NULL && server_uses_module(s, s->process->pconf)
+        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00005)
+                     "the virtual host %s (%s:%u) has no " DIR_INTERMEDIATE ": a "
+                     "resumed TLS session does not carry the intermediate CAs a "
+                     "phone sent, so such phones are refused after resumption "
+                     "unless their intermediates are configured",
+                     s->server_hostname, s->defn_name ? s->defn_name : "?",
+                     s->defn_line_number);
+    }
     if (!policy->accept_time_errors && policy->intermediates == NULL) {
         return OK;
     }
@@ -821,15 +868,25 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 static int provauth_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
 {
     provauth_conn_t *conn;
+    apr_allocator_t *allocator;
 
     if (is_proxy) {
         return OK;
     }
     conn = apr_pcalloc(c->pool, sizeof(*conn));
     conn->ssl = ssl;
-    if (apr_pool_create(&conn->pool, c->pool) != APR_SUCCESS) {
+    /* HTTP/2 streams allocate verdicts from worker threads while the
+     * connection's own thread uses c->pool's allocator, which the event MPM
+     * creates without a mutex: our pool gets an allocator of its own, used
+     * only under conn->lock. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
         return OK; /* no state: every provauth requirement denies */
     }
+    if (apr_pool_create_ex(&conn->pool, c->pool, NULL, allocator) != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        return OK;
+    }
+    apr_allocator_owner_set(allocator, conn->pool);
     apr_pool_tag(conn->pool, "mod_provauth_conn");
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&conn->lock, APR_THREAD_MUTEX_DEFAULT, c->pool)

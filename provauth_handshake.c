@@ -8,10 +8,6 @@
  * off the SSL_CTX through an ex_data index allocated once per process. */
 static int policy_index = -1;
 
-/* Marks an SSL whose verification saw an error we did not forgive. */
-static int tainted_index = -1;
-static const char tainted_mark = 1;
-
 /* Used only if a context that lost its policy still calls our wrapper. */
 static SSL_verify_cb fallback_inner_verify;
 
@@ -21,14 +17,10 @@ int provauth_is_time_error(int verify_error)
         || verify_error == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
-static SSL *ssl_of(X509_STORE_CTX *store_ctx)
-{
-    return X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-}
-
 static const provauth_handshake_t *policy_of(X509_STORE_CTX *store_ctx)
 {
-    SSL *ssl = ssl_of(store_ctx);
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store_ctx,
+                                          SSL_get_ex_data_X509_STORE_CTX_idx());
     /* After an SNI switch this is the selected virtual host's context. */
     SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
 
@@ -48,17 +40,10 @@ int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
         X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
         ok = 1;
     }
-    else if (!ok && tainted_index >= 0 && ssl_of(store_ctx) != NULL) {
-        SSL_set_ex_data(ssl_of(store_ctx), tainted_index, (void *)&tainted_mark);
-    }
     return inner ? inner(ok, store_ctx) : ok;
 }
 
-int provauth_handshake_verified_cleanly(const SSL *ssl)
-{
-    return SSL_get_verify_result(ssl) == X509_V_OK
-        && (tainted_index < 0 || SSL_get_ex_data(ssl, tainted_index) == NULL);
-}
+
 
 /* Chain building with the configured intermediates appended to what the
  * peer sent: phones that send only their leaf still chain, and the
@@ -95,9 +80,7 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
     if (policy_index < 0) {
         policy_index = SSL_CTX_get_ex_new_index(0, "mod_provauth policy",
                                                 NULL, NULL, NULL);
-        tainted_index = SSL_get_ex_new_index(0, "mod_provauth tainted",
-                                             NULL, NULL, NULL);
-        if (policy_index < 0 || tainted_index < 0) {
+        if (policy_index < 0) {
             return APR_EGENERAL;
         }
     }

@@ -312,21 +312,6 @@ static void classify_dates(provauth_verdict_t *verdict, STACK_OF(X509) *chain,
                     : PROVAUTH_STATUS_VALID;
 }
 
-apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
-                                              X509 *leaf, STACK_OF(X509) *chain,
-                                              time_t now, apr_pool_t *p)
-{
-    apr_status_t rv;
-
-    memset(verdict, 0, sizeof(*verdict));
-    verdict->error_depth = -1;
-    rv = provauth_describe_leaf(verdict, leaf, now, p);
-    if (rv == APR_SUCCESS) {
-        classify_dates(verdict, chain, now, p);
-    }
-    return rv;
-}
-
 /* Untrusted certificates for chain building: what the peer sent, then the
  * configured intermediates.  The stack borrows its certificates. */
 static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,
@@ -346,6 +331,12 @@ static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,
         }
     }
     return untrusted;
+}
+
+/* Forgive only a CRL that is not there; stop at any other error. */
+static int forgive_missing_crl(int ok, X509_STORE_CTX *store_ctx)
+{
+    return ok || X509_STORE_CTX_get_error(store_ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
 }
 
 apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
@@ -390,6 +381,9 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
         flags |= X509_V_FLAG_CRL_CHECK;
     }
     X509_VERIFY_PARAM_set_flags(param, flags);
+    if (trust->missing_crl_ok) {
+        X509_STORE_CTX_set_verify_cb(store_ctx, forgive_missing_crl);
+    }
     X509_VERIFY_PARAM_set_depth(param, PROVAUTH_MAX_CHAIN_DEPTH);
     if (!X509_STORE_CTX_set_purpose(store_ctx, X509_PURPOSE_SSL_CLIENT)) {
         rv = APR_EGENERAL;

@@ -25,12 +25,6 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
  * with ok = 1; everything else is the wrapped callback's decision. */
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx);
 
-/* Did this connection's handshake verify the peer's chain without any
- * error other than the validity-period errors we forgave?  (A verify result
- * of OK alone does not say so: clearing a time error can hide an earlier
- * error that mod_ssl tolerated under optional_no_ca.) */
-int provauth_handshake_verified_cleanly(const SSL *ssl);
-
 /* Is this X509_V_ERR_* a validity-period error of a certificate? */
 int provauth_is_time_error(int verify_error);
 

@@ -26,6 +26,9 @@ typedef struct provauth_trust {
     X509_STORE *anchors;              /* trusted roots (never NULL when verifying) */
     STACK_OF(X509) *intermediates;    /* untrusted CA certs for chain building, may be NULL */
     STACK_OF(X509_CRL) *crls;         /* checked against the leaf when non-NULL */
+    int missing_crl_ok;               /* anchors are mod_ssl's, whose handshake
+                                       * already decided on missing CRLs
+                                       * (SSLCARevocationCheck no_crl_for_cert_ok) */
 } provauth_trust_t;
 
 typedef struct provauth_verdict {
@@ -70,13 +73,6 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
                                    const provauth_trust_t *trust,
                                    X509 *leaf, STACK_OF(X509) *peer_chain,
                                    time_t now, apr_pool_t *p);
-
-/* Classify a chain that the TLS handshake already verified against the
- * same anchors, for the same purpose, without any error but time: only
- * the dates need looking at. */
-apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
-                                              X509 *leaf, STACK_OF(X509) *chain,
-                                              time_t now, apr_pool_t *p);
 
 /* Fill the identity fields (subject, issuer, serial, days_left) of a
  * verdict from the leaf. */

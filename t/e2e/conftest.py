@@ -15,6 +15,7 @@ from pki import Pki  # noqa: E402
 
 # Lines every instance may log at start-up and shut-down.
 STARTUP_NOISE = [r"AH01906", r"AH01909", r"AH00558",
+                 r"PA00005: the virtual host localhost \(.*:(\d+)\) has no",  # noint et al.
                  r"PA00004: .*poly-crl-stale.pem"]  # the stale-CRL directory's on purpose
 
 SERVERS = []
@@ -57,6 +58,7 @@ PROVISIONING_FILES = {
     "allow": ["0004f2000001.cfg", "0004f20000aa.cfg", "0004f200000d.cfg"],
     "mfa": ["0004f2000001.cfg"],
     "fallback": ["0004f2000001.cfg"],
+    "pathinfo": ["0004f2000001.cfg", "0004f20000aa.cfg"],
     "stalecrl": ["0004f2000001.cfg"],
     "logs": [],
 }
@@ -200,6 +202,13 @@ MAC_DIRS = """
     </Directory>"""
 
 
+PATH_INFO_DIR = """
+    <Directory {root}/htdocs/pathinfo>
+        AcceptPathInfo On
+        Require provauth-mac
+    </Directory>"""
+
+
 def provauth_body(pki, ports):
     intermediates = f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
     accept = "    ProvAuthAcceptExpired On"
@@ -215,6 +224,16 @@ def provauth_body(pki, ports):
                       PROVAUTH_DIRS)
     body += tls_vhost(pki, "noint", "require", accept, PROVAUTH_DIRS)
     body += tls_vhost(pki, "unconfigured", "optional_no_ca")
+    # No ProvAuthAcceptExpired: our wrapper is not installed, mod_ssl alone
+    # runs the handshake; re-validation must still refuse what it tolerates.
+    body += tls_vhost(pki, "noaccept", "optional_no_ca", intermediates,
+                      PROVAUTH_DIRS + PATH_INFO_DIR)
+    # mod_ssl's own CRLs, with its leniency for CAs that publish none.
+    body += tls_vhost(pki, "modsslcrl", "optional_no_ca",
+                      "\n".join([accept, intermediates,
+                                  f"    SSLCARevocationFile {pki.path('poly-crl.pem')}",
+                                  "    SSLCARevocationCheck chain no_crl_for_cert_ok"]),
+                      PROVAUTH_DIRS)
     body += tls_vhost(pki, "sni", "require", "\n".join([accept, intermediates]),
                       PROVAUTH_DIRS, server_name="a.test")
     body += tls_vhost(pki, "sni", "require", intermediates, PROVAUTH_DIRS,
@@ -265,7 +284,8 @@ def provauth_httpd(workdir, pki):
     modules += ["dav", "dav_fs"]
     server = _start(workdir, "provauth", provauth_body, pki,
                     ["noca", "require", "optional", "noint", "unconfigured", "sni",
-                     "legacy", "plain", "mac"], module_path(), modules)
+                     "legacy", "plain", "mac", "noaccept", "modsslcrl"],
+                    module_path(), modules)
     yield server
     server.stop()
     SERVERS.remove(server)
@@ -292,6 +312,7 @@ def error_log_guard(expect_log):
         server.new_log_lines()
     yield
     for server in list(SERVERS):
+        server.settle()
         lines = server.new_log_lines()
         unexpected = server.problems(lines, expect_log + server.allowed_startup)
         assert not unexpected, ("unexpected warn/error lines in "

@@ -120,6 +120,19 @@ class Httpd:
         except OSError:
             return False
 
+    def settle(self, quiet=0.1, limit=3.0):
+        """Wait until the access log has been quiet for `quiet` seconds:
+        denials are logged after the response, with the access log line."""
+        path = os.path.join(self.root, "access.log")
+        deadline = time.time() + limit
+        last = None
+        while time.time() < deadline:
+            size = os.path.getsize(path) if os.path.exists(path) else 0
+            if size == last:
+                return
+            last = size
+            time.sleep(quiet)
+
     def read_log(self):
         try:
             with open(self.error_log, errors="replace") as log:

@@ -170,3 +170,46 @@ def test_legacy_expired_device_over_tls_1_0_with_python(pki, provauth_httpd):
                 "expired", legacy=True)
     assert reply.status == 200, f"expected 200, got {reply}"
     assert reply.headers["x-provauth-status"] == "EXPIRED", str(reply)
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+@pytest.mark.parametrize("vhost", ["noaccept", "noca"])
+@pytest.mark.parametrize("device", ["selfsigned", "wrongvendor", "selfsigned-victim"])
+def test_what_optional_no_ca_tolerates_is_refused_on_every_tls_version(
+        pki, provauth_httpd, denials, tls, vhost, device):
+    """mod_ssl resets the verify result per request on TLS <= 1.2: the module
+    must re-verify, never trust the handshake's leftovers."""
+    import ssl as _ssl
+    from clients import tls_context
+    ctx = tls_context(pki, device)
+    version = _ssl.TLSVersion.TLSv1_2 if tls == "1.2" else _ssl.TLSVersion.TLSv1_3
+    ctx.minimum_version = ctx.maximum_version = version
+    replies = get(pki, provauth_httpd.ports[vhost],
+                  ["/dev/0004f2000001.cfg", "/dev/0004f2000001.cfg"], context=ctx)
+    assert [r.status for r in replies] == [403, 403], [str(r) for r in replies]
+    assert replies[0].headers["x-provauth-status"] == "FAILED", str(replies[0])
+
+
+def test_mod_ssl_no_crl_for_cert_ok_is_honoured(pki, provauth_httpd):
+    """SSLCARevocationCheck chain no_crl_for_cert_ok: CAs without a CRL are
+    accepted by mod_ssl, so re-validation with mod_ssl's store accepts them."""
+    for device in ["valid", "expired", "yealink"]:
+        reply = get(pki, provauth_httpd.ports["modsslcrl"], "/dev/0004f2000001.cfg",
+                    device)
+        assert reply.status == 200, f"{device}: expected 200, got {reply}"
+
+
+def test_mod_ssl_crl_still_refuses_revoked_device(pki, provauth_httpd, denials):
+    reply = get(pki, provauth_httpd.ports["modsslcrl"], "/dev/0004f2000001.cfg",
+                "revoked")
+    assert reply.status != 200, f"expected a refusal, got {reply}"
+
+
+def test_vhost_without_intermediates_is_warned_about_resumption(provauth_httpd):
+    port = provauth_httpd.ports["noint"]
+    lines = [line for line in provauth_httpd.read_log().splitlines()
+             if "PA00005" in line]
+    conf_lines = open(provauth_httpd.conf).read().splitlines()
+    noint_line = next(i + 1 for i, line in enumerate(conf_lines)
+                      if line.strip() == f"<VirtualHost 127.0.0.1:{port}>")
+    assert any(f"httpd.conf:{noint_line})" in line for line in lines), "\n".join(lines)

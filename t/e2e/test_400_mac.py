@@ -262,3 +262,18 @@ class TestStaleCrl:
     def test_unrevoked_device_passes_a_stale_crl(self, pki, provauth_httpd):
         reply = status_of(pki, provauth_httpd, "/stalecrl/0004f2000001.cfg", "valid")
         assert reply.status == 200, f"expected 200, got {reply}"
+
+
+class TestPathInfo:
+    def _get(self, pki, server, path, device):
+        return get(pki, server.ports["noaccept"], path, device)
+
+    def test_own_file_with_accept_path_info(self, pki, provauth_httpd):
+        reply = self._get(pki, provauth_httpd, "/pathinfo/0004f2000001.cfg", "valid")
+        assert reply.status == 200, f"expected 200, got {reply}"
+
+    def test_own_mac_as_path_info_does_not_open_another_file(self, pki, provauth_httpd,
+                                                             denials):
+        reply = self._get(pki, provauth_httpd,
+                          "/pathinfo/0004f2000001.cfg/0004f20000aa", "attacker")
+        assert reply.status == 403, f"expected 403, got {reply}"
