@@ -131,6 +131,12 @@ static provauth_dir_conf_t *vhost_dir_conf_get(const server_rec *s)
     return ap_get_module_config(s->lookup_defaults, &provauth_module);
 }
 
+/* Servers are told apart by address (the hash keeps its key's memory). */
+static const char *server_key(const server_rec *s, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%pp", (const void *)s);
+}
+
 /* Is the module configured for this server, or for the main server whose
  * directory settings every virtual host inherits? */
 static int server_uses_module(server_rec *s, apr_pool_t *pconf)
@@ -139,8 +145,9 @@ static int server_uses_module(server_rec *s, apr_pool_t *pconf)
 
     apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, pconf);
     return servers != NULL
-        && (apr_hash_get(servers, &s, sizeof(s)) != NULL
-            || apr_hash_get(servers, &ap_server_conf, sizeof(ap_server_conf)) != NULL);
+        && (apr_hash_get(servers, server_key(s, pconf), APR_HASH_KEY_STRING) != NULL
+            || apr_hash_get(servers, server_key(ap_server_conf, pconf),
+                            APR_HASH_KEY_STRING) != NULL);
 }
 
 static int dir_conf_is_set(const provauth_dir_conf_t *conf)
@@ -156,7 +163,6 @@ static void note_first_use(cmd_parms *cmd, const char *what)
     void *seen = NULL;
 
     apr_hash_t *servers = NULL;
-    server_rec **key;
 
     if (cmd->pool != cmd->server->process->pconf) {
         return; /* .htaccess, at request time: nothing to note */
@@ -169,9 +175,8 @@ static void note_first_use(cmd_parms *cmd, const char *what)
         apr_pool_userdata_set(servers, KEY_SERVERS_IN_USE, apr_pool_cleanup_null,
                               cmd->pool);
     }
-    key = apr_palloc(cmd->pool, sizeof(*key));
-    *key = cmd->server; /* the hash keeps the key's address, not a copy */
-    apr_hash_set(servers, key, sizeof(*key), cmd->server);
+    apr_hash_set(servers, server_key(cmd->server, cmd->pool), APR_HASH_KEY_STRING,
+                 cmd->server);
 
     apr_pool_userdata_get(&seen, KEY_FIRST_USE, cmd->pool);
     if (seen == NULL && cmd->directive != NULL) {
@@ -350,6 +355,7 @@ typedef struct provauth_cached_verdict {
 
 typedef struct {
     SSL *ssl;
+    provauth_handshake_record_t handshake;   /* what the handshake verified */
     apr_pool_t *pool;              /* verdicts, allocated under lock */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;      /* HTTP/2 streams share this connection */
@@ -371,6 +377,21 @@ static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
 {
     return a->anchors == b->anchors && a->intermediates == b->intermediates
         && a->crls == b->crls && a->missing_crl_ok == b->missing_crl_ok;
+}
+
+/* May the handshake's verification stand in for re-validation?  Only when
+ * our observer saw it verify this very leaf with no error but forgiven
+ * time errors (never mod_ssl's verify result, which optional_no_ca and
+ * per-request resets make worthless as proof), against the very store
+ * this directory trusts, with no extra CRLs of ours.  Saves the signature
+ * checks on every new connection in the common setup. */
+static int handshake_verdict_applies(const provauth_conn_t *conn, const X509 *leaf,
+                                     const provauth_trust_t *trust)
+{
+    return leaf != NULL && trust->crls == NULL
+        && trust->anchors == SSL_CTX_get_cert_store(SSL_get_SSL_CTX(conn->ssl))
+        && SSL_get0_verified_chain(conn->ssl) != NULL
+        && provauth_handshake_verified_cleanly(&conn->handshake, leaf);
 }
 
 static apr_status_t release_cert(void *cert)
@@ -407,12 +428,16 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
     }
     cached->leaf = leaf;
     cached->trust = *trust;
-    /* Never reuse the handshake's verdict: mod_ssl resets the verify result
-     * per request on TLS <= 1.2, and optional_no_ca tolerates what we must
-     * refuse.  One verification per connection and trust configuration. */
-    cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
-                                       SSL_get_peer_cert_chain(conn->ssl),
-                                       time(NULL), conn->pool);
+    if (handshake_verdict_applies(conn, leaf, trust)) {
+        cached->rv = provauth_classify_verified_chain(
+            &cached->verdict, leaf, SSL_get0_verified_chain(conn->ssl), time(NULL),
+            conn->pool);
+    }
+    else {
+        cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
+                                           SSL_get_peer_cert_chain(conn->ssl),
+                                           time(NULL), conn->pool);
+    }
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->next = conn->verdicts;
@@ -839,9 +864,6 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                      s->server_hostname, s->defn_name ? s->defn_name : "?",
                      s->defn_line_number);
     }
-    if (!policy->accept_time_errors && policy->intermediates == NULL) {
-        return OK;
-    }
     /* httpd configures twice at startup: warn once, on the pass that runs. */
     if (policy->accept_time_errors
         && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE
@@ -863,6 +885,12 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
         return rv;
     }
     return OK;
+}
+
+static apr_status_t release_handshake_record(void *record)
+{
+    provauth_handshake_record_release(record);
+    return APR_SUCCESS;
 }
 
 static int provauth_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
@@ -887,6 +915,9 @@ static int provauth_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
         return OK;
     }
     apr_allocator_owner_set(allocator, conn->pool);
+    provauth_handshake_track(ssl, &conn->handshake);
+    apr_pool_cleanup_register(c->pool, &conn->handshake, release_handshake_record,
+                              apr_pool_cleanup_null);
     apr_pool_tag(conn->pool, "mod_provauth_conn");
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&conn->lock, APR_THREAD_MUTEX_DEFAULT, c->pool)

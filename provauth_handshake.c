@@ -45,33 +45,124 @@ int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
 
 
 
-/* Chain building with the configured intermediates appended to what the
- * peer sent: phones that send only their leaf still chain, and the
- * intermediates stay untrusted (a chain must still end at an anchor). */
-static int verify_with_intermediates(X509_STORE_CTX *store_ctx, void *arg)
+/* While the handshake verifies a chain, an observer sits in front of the
+ * SSL's verify callback and notes every error that is not a forgiven
+ * validity-period error.  Only a verification that returned success with no
+ * such error marks the connection as cleanly verified: mod_ssl may
+ * tolerate errors (optional_no_ca) and rewrite verify results later, so
+ * nothing else about the handshake is taken as proof. */
+typedef struct {
+    SSL_verify_cb observed;       /* the SSL's callback (mod_ssl's or ours) */
+    int accept_time_errors;
+    int saw_error;
+} verify_observer_t;
+
+static int observer_index = -1;   /* X509_STORE_CTX ex_data: the observer */
+static int record_index = -1;     /* SSL ex_data: the connection's record */
+
+static int observe_verify(int ok, X509_STORE_CTX *store_ctx)
+{
+    verify_observer_t *observer = X509_STORE_CTX_get_ex_data(store_ctx,
+                                                             observer_index);
+
+    if (observer == NULL) {
+        return 0; /* cannot happen: fail closed */
+    }
+    if (!ok && !(observer->accept_time_errors
+                 && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx)))) {
+        observer->saw_error = 1;
+    }
+    return observer->observed ? observer->observed(ok, store_ctx) : ok;
+}
+
+/* No ex_data free callbacks: httpd unloads and reloads this module on
+ * every (re)start, and OpenSSL would keep calling a stale function pointer.
+ * The record belongs to the connection, which releases it. */
+static provauth_handshake_record_t *record_of(X509_STORE_CTX *store_ctx)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store_ctx,
+                                          SSL_get_ex_data_X509_STORE_CTX_idx());
+
+    return (ssl != NULL && record_index >= 0) ? SSL_get_ex_data(ssl, record_index)
+                                              : NULL;
+}
+
+void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record)
+{
+    record->clean_leaf = NULL;
+    if (record_index >= 0) {
+        SSL_set_ex_data(ssl, record_index, record);
+    }
+}
+
+void provauth_handshake_record_release(provauth_handshake_record_t *record)
+{
+    X509_free(record->clean_leaf);
+    record->clean_leaf = NULL;
+}
+
+/* The SSL_CTX's certificate verification: the configured intermediates
+ * appended to what the peer sent (phones that send only their leaf still
+ * chain; intermediates stay untrusted, a chain must still end at an
+ * anchor), and the observer above around the SSL's verify callback. */
+static int verify_observed(X509_STORE_CTX *store_ctx, void *arg)
 {
     const provauth_handshake_t *policy = arg;
     STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(store_ctx);
-    STACK_OF(X509) *untrusted;
-    int i, verified;
+    STACK_OF(X509) *untrusted = NULL;
+    verify_observer_t observer;
+    provauth_handshake_record_t *record = record_of(store_ctx);
+    int verified;
 
-    untrusted = sent ? sk_X509_dup(sent) : sk_X509_new_null();
-    if (untrusted == NULL) {
-        X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_OUT_OF_MEM);
-        return 0;
+    if (record != NULL) {
+        provauth_handshake_record_release(record); /* a new verification */
     }
-    for (i = 0; i < sk_X509_num(policy->intermediates); i++) {
-        if (sk_X509_push(untrusted, sk_X509_value(policy->intermediates, i)) <= 0) {
-            sk_X509_free(untrusted);
+    if (policy->intermediates != NULL && sk_X509_num(policy->intermediates) > 0) {
+        int i;
+
+        untrusted = sent ? sk_X509_dup(sent) : sk_X509_new_null();
+        for (i = 0; untrusted && i < sk_X509_num(policy->intermediates); i++) {
+            if (sk_X509_push(untrusted, sk_X509_value(policy->intermediates, i)) <= 0) {
+                sk_X509_free(untrusted);
+                untrusted = NULL;
+            }
+        }
+        if (untrusted == NULL) {
             X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_OUT_OF_MEM);
             return 0;
         }
+        X509_STORE_CTX_set0_untrusted(store_ctx, untrusted);
     }
-    X509_STORE_CTX_set0_untrusted(store_ctx, untrusted);
-    verified = X509_verify_cert(store_ctx);
-    X509_STORE_CTX_set0_untrusted(store_ctx, sent);
-    sk_X509_free(untrusted);
+
+    observer.observed = X509_STORE_CTX_get_verify_cb(store_ctx);
+    observer.accept_time_errors = policy->accept_time_errors;
+    observer.saw_error = 0;
+    if (!X509_STORE_CTX_set_ex_data(store_ctx, observer_index, &observer)) {
+        verified = X509_verify_cert(store_ctx); /* unobserved: never clean */
+        observer.saw_error = 1;
+    }
+    else {
+        X509_STORE_CTX_set_verify_cb(store_ctx, observe_verify);
+        verified = X509_verify_cert(store_ctx);
+        X509_STORE_CTX_set_verify_cb(store_ctx, observer.observed);
+        X509_STORE_CTX_set_ex_data(store_ctx, observer_index, NULL);
+    }
+    if (record != NULL && verified > 0 && !observer.saw_error
+        && X509_STORE_CTX_get_error(store_ctx) == X509_V_OK
+        && X509_up_ref(X509_STORE_CTX_get0_cert(store_ctx))) {
+        record->clean_leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    }
+    if (untrusted != NULL) {
+        X509_STORE_CTX_set0_untrusted(store_ctx, sent);
+        sk_X509_free(untrusted);
+    }
     return verified;
+}
+
+int provauth_handshake_verified_cleanly(const provauth_handshake_record_t *record,
+                                        const X509 *leaf)
+{
+    return record != NULL && leaf != NULL && record->clean_leaf == leaf;
 }
 
 apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
@@ -80,7 +171,11 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
     if (policy_index < 0) {
         policy_index = SSL_CTX_get_ex_new_index(0, "mod_provauth policy",
                                                 NULL, NULL, NULL);
-        if (policy_index < 0) {
+        observer_index = X509_STORE_CTX_get_ex_new_index(0, "mod_provauth observer",
+                                                         NULL, NULL, NULL);
+        record_index = SSL_get_ex_new_index(0, "mod_provauth record",
+                                            NULL, NULL, NULL);
+        if (policy_index < 0 || observer_index < 0 || record_index < 0) {
             return APR_EGENERAL;
         }
     }
@@ -92,9 +187,6 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
         SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx),
                            provauth_handshake_verify_cb);
     }
-    if (policy->intermediates != NULL && sk_X509_num(policy->intermediates) > 0) {
-        SSL_CTX_set_cert_verify_callback(ctx, verify_with_intermediates,
-                                         (void *)policy);
-    }
+    SSL_CTX_set_cert_verify_callback(ctx, verify_observed, (void *)policy);
     return APR_SUCCESS;
 }

@@ -312,6 +312,21 @@ static void classify_dates(provauth_verdict_t *verdict, STACK_OF(X509) *chain,
                     : PROVAUTH_STATUS_VALID;
 }
 
+apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
+                                              X509 *leaf, STACK_OF(X509) *chain,
+                                              time_t now, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    memset(verdict, 0, sizeof(*verdict));
+    verdict->error_depth = -1;
+    rv = provauth_describe_leaf(verdict, leaf, now, p);
+    if (rv == APR_SUCCESS) {
+        classify_dates(verdict, chain, now, p);
+    }
+    return rv;
+}
+
 /* Untrusted certificates for chain building: what the peer sent, then the
  * configured intermediates.  The stack borrows its certificates. */
 static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,

@@ -13,9 +13,10 @@ typedef struct provauth_handshake {
 } provauth_handshake_t;
 
 /* Attach policy to ctx: wrap its verify callback when accept_time_errors,
- * add intermediates to chain building when non-NULL.  Keeps the context's
- * verify mode.  The policy must live as long as ctx (allocate it from the
- * pool the context is configured from). */
+ * add intermediates to chain building when non-NULL, and observe each
+ * verification (see provauth_handshake_verified_cleanly).  Keeps the
+ * context's verify mode.  The policy must live as long as ctx (allocate it
+ * from the pool the context is configured from). */
 apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
                                        const provauth_handshake_t *policy);
 
@@ -24,6 +25,25 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
  * handshake's verify result reads OK) and the wrapped callback is called
  * with ok = 1; everything else is the wrapped callback's decision. */
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx);
+
+/* What the handshake of one connection established, owned by the
+ * connection: the leaf it verified cleanly (with a reference), or NULL. */
+typedef struct provauth_handshake_record {
+    X509 *clean_leaf;
+} provauth_handshake_record_t;
+
+/* Record this SSL's verifications into record (call before the handshake). */
+void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record);
+
+/* Drop the record's reference; call when the connection ends. */
+void provauth_handshake_record_release(provauth_handshake_record_t *record);
+
+/* Did this connection's handshake verify this very leaf with success and
+ * no error at all but forgiven validity-period errors?  Anything mod_ssl
+ * tolerated (optional_no_ca, missing CRLs), a resumed session, or a context
+ * we are not attached to answers no. */
+int provauth_handshake_verified_cleanly(const provauth_handshake_record_t *record,
+                                        const X509 *leaf);
 
 /* Is this X509_V_ERR_* a validity-period error of a certificate? */
 int provauth_is_time_error(int verify_error);

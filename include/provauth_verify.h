@@ -74,6 +74,13 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
                                    X509 *leaf, STACK_OF(X509) *peer_chain,
                                    time_t now, apr_pool_t *p);
 
+/* Classify a chain the TLS handshake verified cleanly against the same
+ * anchors and for the same purpose (provauth_handshake_verified_cleanly):
+ * only its dates remain to be looked at. */
+apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
+                                              X509 *leaf, STACK_OF(X509) *chain,
+                                              time_t now, apr_pool_t *p);
+
 /* Fill the identity fields (subject, issuer, serial, days_left) of a
  * verdict from the leaf. */
 apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,
