@@ -382,16 +382,24 @@ static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
 /* May the handshake's verification stand in for re-validation?  Only when
  * our observer saw it verify this very leaf with no error but forgiven
  * time errors (never mod_ssl's verify result, which optional_no_ca and
- * per-request resets make worthless as proof), against the very store
- * this directory trusts, with no extra CRLs of ours.  Saves the signature
- * checks on every new connection in the common setup. */
+ * per-request resets make worthless as proof), to an anchor this
+ * directory trusts, with no extra CRLs of ours.  Saves the signature
+ * checks on every new connection in the common setups. */
 static int handshake_verdict_applies(const provauth_conn_t *conn, const X509 *leaf,
                                      const provauth_trust_t *trust)
 {
-    return leaf != NULL && trust->crls == NULL
-        && trust->anchors == SSL_CTX_get_cert_store(SSL_get_SSL_CTX(conn->ssl))
-        && SSL_get0_verified_chain(conn->ssl) != NULL
-        && provauth_handshake_verified_cleanly(&conn->handshake, leaf);
+    STACK_OF(X509) *chain = SSL_get0_verified_chain(conn->ssl);
+
+    if (leaf == NULL || trust->crls != NULL || chain == NULL || sk_X509_num(chain) < 1
+        || !provauth_handshake_verified_cleanly(&conn->handshake, leaf)) {
+        return 0;
+    }
+    /* The very store of the handshake, or a directory's own anchors that
+     * hold the root this chain ended at (vendor pinning): the same chain
+     * verifies against them, for the same purpose. */
+    return trust->anchors == SSL_CTX_get_cert_store(SSL_get_SSL_CTX(conn->ssl))
+        || provauth_anchors_contain(trust->anchors,
+                                    sk_X509_value(chain, sk_X509_num(chain) - 1));
 }
 
 static apr_status_t release_cert(void *cert)

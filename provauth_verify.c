@@ -327,6 +327,24 @@ apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
     return rv;
 }
 
+int provauth_anchors_contain(X509_STORE *anchors, X509 *cert)
+{
+    STACK_OF(X509_OBJECT) *objects;
+    int i, found = 0;
+
+    if (anchors == NULL || cert == NULL || !X509_STORE_lock(anchors)) {
+        return 0;
+    }
+    /* Under the store's lock: lookups by other threads may sort the list. */
+    objects = X509_STORE_get0_objects(anchors);
+    for (i = 0; !found && i < sk_X509_OBJECT_num(objects); i++) {
+        X509 *anchor = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+        found = (anchor != NULL && X509_cmp(anchor, cert) == 0);
+    }
+    X509_STORE_unlock(anchors);
+    return found;
+}
+
 /* Untrusted certificates for chain building: what the peer sent, then the
  * configured intermediates.  The stack borrows its certificates. */
 static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,

@@ -81,6 +81,9 @@ apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
                                               X509 *leaf, STACK_OF(X509) *chain,
                                               time_t now, apr_pool_t *p);
 
+/* Is cert (by content) one of the trust anchors in store? */
+int provauth_anchors_contain(X509_STORE *anchors, X509 *cert);
+
 /* Fill the identity fields (subject, issuer, serial, days_left) of a
  * verdict from the leaf. */
 apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,

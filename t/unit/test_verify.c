@@ -499,6 +499,19 @@ START_TEST(test_anchors_loaded_from_pem_file_verify_valid_leaf)
 }
 END_TEST
 
+START_TEST(test_anchors_contain_finds_a_root_by_content_only)
+{
+    ck_assert_msg(provauth_anchors_contain(anchors, acme->root) == 1,
+                  "acme's root: expected 1 (trusted), got 0");
+    ck_assert_msg(provauth_anchors_contain(anchors, other->root) == 0,
+                  "other vendor's root: expected 0, got 1");
+    ck_assert_msg(provauth_anchors_contain(anchors, acme->issuing) == 0,
+                  "acme's issuing CA (not an anchor): expected 0, got 1");
+    ck_assert_msg(provauth_anchors_contain(NULL, acme->root) == 0,
+                  "no store: expected 0, got 1");
+}
+END_TEST
+
 Suite *verify_suite(void)
 {
     Suite *s = suite_create("verify");
@@ -531,6 +544,7 @@ Suite *verify_suite(void)
     tcase_add_test(tc, test_failed_verdict_still_names_the_leaf);
     tcase_add_test(tc, test_status_names);
     tcase_add_test(tc, test_anchors_loaded_from_pem_file_verify_valid_leaf);
+    tcase_add_test(tc, test_anchors_contain_finds_a_root_by_content_only);
     suite_add_tcase(s, tc);
     return s;
 }
