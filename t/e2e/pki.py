@@ -62,6 +62,14 @@ def _build(subject, key, issuer, not_before, not_after, ca, eku=None,
     return builder.sign(signer.key, algorithm or hashes.SHA256())
 
 
+def corrupt_pem(label="CERTIFICATE"):
+    """A PEM block whose base64 is not a `label`, made at test time (the test
+    sources hold no PEM armour)."""
+    dashes = "-" * 5
+    return (f"{dashes}BEGIN {label}{dashes}\nnot base64 !!\n"
+            f"{dashes}END {label}{dashes}\n")
+
+
 def _pem(cert):
     cert = cert.cert if isinstance(cert, Issuer) else cert
     return cert.public_bytes(serialization.Encoding.PEM)

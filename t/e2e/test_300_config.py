@@ -6,6 +6,7 @@ import pytest
 
 from conftest import module_path
 from httpd import BASE_MODULES, Httpd
+from pki import corrupt_pem
 
 
 def configtest(workdir, name, body, modules=None):
@@ -51,8 +52,7 @@ def test_bad_trust_file_fails_configtest_naming_directive_and_file(
                 "cert": open(pki.path("poly-root.pem")).read(),
                 "text": "just some text\n",
                 "empty": "",
-                "garbage": "-----BEGIN CERTIFICATE-----\nnot base64 !!\n"
-                           "-----END CERTIFICATE-----\n",
+                "garbage": corrupt_pem("CERTIFICATE"),
             }[content])
     code, out, conf = configtest(workdir, name, f"""
 <Directory /srv/prov>

@@ -34,10 +34,28 @@ static void teardown(void)
     test_pool_teardown();
 }
 
+/* PEM blocks whose base64 is not what their label says, made at test time:
+ * the test sources hold no PEM armour. */
+static char corrupt_pem[256];
+static char corrupt_crl_pem[256];
+
+static void make_corrupt_pem(char *out, size_t size, const char *label,
+                             const char *body)
+{
+    static const char dashes[] = "-----";
+
+    snprintf(out, size, "%sBEGIN %s%s\n%s\n%sEND %s%s\n",
+             dashes, label, dashes, body, dashes, label, dashes);
+}
+
 /* The temp directory lives for the whole TCase, in the runner process. */
 static void make_dir(void)
 {
     dir = pki_tempdir_new();
+    make_corrupt_pem(corrupt_pem, sizeof(corrupt_pem), "CERTIFICATE",
+                     "This is not base64 at all!! ***\nZm9vYmFyIGdhcmJhZ2U=");
+    make_corrupt_pem(corrupt_crl_pem, sizeof(corrupt_crl_pem), "X509 CRL",
+                     "Zm9vYmFyIGdhcmJhZ2UgZ2FyYmFnZSBnYXJiYWdl");
 }
 
 static void remove_dir(void)
@@ -60,17 +78,6 @@ static char *write_crls(const char *name)
     return pki_write_pem(dir, name, NULL, 0, crls, 2);
 }
 
-/* A PEM certificate block whose base64 is not a certificate. */
-static const char corrupt_pem[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "This is not base64 at all!! ***\n"
-    "Zm9vYmFyIGdhcmJhZ2U=\n"
-    "-----END CERTIFICATE-----\n";
-
-static const char corrupt_crl_pem[] =
-    "-----BEGIN X509 CRL-----\n"
-    "Zm9vYmFyIGdhcmJhZ2UgZ2FyYmFnZSBnYXJiYWdl\n"
-    "-----END X509 CRL-----\n";
 
 
 static int count_store_certs(X509_STORE *store)
@@ -295,7 +302,7 @@ START_TEST(test_corrupt_pem_after_good_certificate_fails)
     ck_assert_ptr_nonnull(in);
     len = fread(text, 1, sizeof(text) - sizeof(corrupt_pem), in);
     fclose(in);
-    memcpy(text + len, corrupt_pem, sizeof(corrupt_pem));
+    memcpy(text + len, corrupt_pem, strlen(corrupt_pem) + 1);
     path = pki_write_text(dir, "half-corrupt.pem", text);
 
     ck_assert_msg(provauth_load_certs(&certs, path, test_pool, &why) != APR_SUCCESS,
