@@ -187,32 +187,94 @@ static void note_first_use(cmd_parms *cmd, const char *what)
     }
 }
 
-/* Files are loaded once per configuration generation however many sections
- * name them; equal paths then share objects (and per-connection results). */
-static void *loaded_file_get(cmd_parms *cmd, const char *kind, const char *path)
-{
-    apr_hash_t *loaded = NULL;
+/* What a file directive loads: one loader per kind of file. */
+typedef apr_status_t (*file_loader_fn)(void **object, const char *path,
+                                       apr_pool_t *p, const char **why);
 
-    apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
-    return loaded ? apr_hash_get(loaded, apr_pstrcat(cmd->temp_pool, kind, ":",
-                                                     path, NULL),
-                                 APR_HASH_KEY_STRING)
-                  : NULL;
+static apr_status_t load_anchors(void **object, const char *path, apr_pool_t *p,
+                                 const char **why)
+{
+    X509_STORE *anchors = NULL;
+    apr_status_t rv = provauth_load_anchors(&anchors, path, p, why);
+
+    *object = anchors;
+    return rv;
 }
 
-static void loaded_file_put(cmd_parms *cmd, const char *kind, const char *path,
-                            void *object)
+static apr_status_t load_certs(void **object, const char *path, apr_pool_t *p,
+                               const char **why)
+{
+    STACK_OF(X509) *certs = NULL;
+    apr_status_t rv = provauth_load_certs(&certs, path, p, why);
+
+    *object = certs;
+    return rv;
+}
+
+static apr_status_t load_crls(void **object, const char *path, apr_pool_t *p,
+                              const char **why)
+{
+    STACK_OF(X509_CRL) *crls = NULL;
+    apr_status_t rv = provauth_load_crls(&crls, path, p, why);
+
+    if (rv == APR_SUCCESS) {
+        const char *stale = provauth_crls_first_stale(crls, time(NULL), p);
+        if (stale != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL,
+                         PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
+                         "nextUpdate; it is still applied (revocation does not "
+                         "expire), but fetch a current one from the vendor",
+                         DIR_CRL_FILE, path, stale);
+        }
+    }
+    *object = crls;
+    return rv;
+}
+
+static apr_status_t load_allowlist(void **object, const char *path, apr_pool_t *p,
+                                   const char **why)
+{
+    provauth_allowlist_t *list = NULL;
+    apr_status_t rv = provauth_allowlist_load(&list, path, p, why);
+
+    *object = list;
+    return rv;
+}
+
+/* Load a file named in the configuration, once per configuration
+ * generation however many sections name it: equal paths share objects
+ * (and so per-connection results).  Errors name what (the directive) and
+ * the file.  Never at request time: loading is startup work. */
+static const char *load_file_once(cmd_parms *cmd, const char *what, const char *arg,
+                                  file_loader_fn load, const char **path,
+                                  void **object)
 {
     apr_hash_t *loaded = NULL;
+    const char *key, *why = NULL;
 
+    if (cmd->pool != cmd->server->process->pconf) { /* parsing .htaccess */
+        return apr_psprintf(cmd->pool, "%s cannot be used in .htaccess files", what);
+    }
+    *path = ap_server_root_relative(cmd->pool, arg);
+    if (*path == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", what, arg);
+    }
     apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
     if (loaded == NULL) {
         loaded = apr_hash_make(cmd->pool);
         apr_pool_userdata_set(loaded, KEY_LOADED_FILES, apr_pool_cleanup_null,
                               cmd->pool);
     }
-    apr_hash_set(loaded, apr_pstrcat(cmd->pool, kind, ":", path, NULL),
-                 APR_HASH_KEY_STRING, object);
+    key = apr_pstrcat(cmd->pool, what, ":", *path, NULL);
+    *object = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
+    if (*object == NULL) {
+        if (load(object, *path, cmd->pool, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", what, why);
+        }
+        apr_hash_set(loaded, key, APR_HASH_KEY_STRING, *object);
+    }
+    note_first_use(cmd, what);
+    return NULL;
 }
 
 static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
@@ -225,85 +287,38 @@ static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
     return NULL;
 }
 
-static const char *file_error(cmd_parms *cmd, const char *why)
-{
-    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
-}
-
 static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
     provauth_dir_conf_t *conf = dconf;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
-    const char *why = NULL;
+    void *anchors = NULL;
+    const char *err = load_file_once(cmd, DIR_CA_FILE, arg, load_anchors,
+                                     &conf->ca_file, &anchors);
 
-    note_first_use(cmd, DIR_CA_FILE);
-    if (path == NULL) {
-        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
-    }
-    conf->anchors = loaded_file_get(cmd, "ca", path);
-    if (conf->anchors == NULL) {
-        if (provauth_load_anchors(&conf->anchors, path, cmd->pool, &why)
-            != APR_SUCCESS) {
-            return file_error(cmd, why);
-        }
-        loaded_file_put(cmd, "ca", path, conf->anchors);
-    }
-    conf->ca_file = path;
-    return NULL;
+    conf->anchors = anchors;
+    return err;
 }
 
 static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
                                          const char *arg)
 {
     provauth_dir_conf_t *conf = dconf;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
-    const char *why = NULL;
+    void *intermediates = NULL;
+    const char *err = load_file_once(cmd, DIR_INTERMEDIATE, arg, load_certs,
+                                     &conf->intermediate_file, &intermediates);
 
-    note_first_use(cmd, DIR_INTERMEDIATE);
-    if (path == NULL) {
-        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
-    }
-    conf->intermediates = loaded_file_get(cmd, "intermediates", path);
-    if (conf->intermediates == NULL) {
-        if (provauth_load_certs(&conf->intermediates, path, cmd->pool, &why)
-            != APR_SUCCESS) {
-            return file_error(cmd, why);
-        }
-        loaded_file_put(cmd, "intermediates", path, conf->intermediates);
-    }
-    conf->intermediate_file = path;
-    return NULL;
+    conf->intermediates = intermediates;
+    return err;
 }
 
 static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
     provauth_dir_conf_t *conf = dconf;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
-    const char *why = NULL;
+    void *crls = NULL;
+    const char *err = load_file_once(cmd, DIR_CRL_FILE, arg, load_crls,
+                                     &conf->crl_file, &crls);
 
-    note_first_use(cmd, DIR_CRL_FILE);
-    if (path == NULL) {
-        return file_error(cmd, apr_psprintf(cmd->pool, "invalid path '%s'", arg));
-    }
-    conf->crls = loaded_file_get(cmd, "crl", path);
-    if (conf->crls == NULL) {
-        if (provauth_load_crls(&conf->crls, path, cmd->pool, &why)
-            != APR_SUCCESS) {
-            return file_error(cmd, why);
-        }
-        loaded_file_put(cmd, "crl", path, conf->crls);
-        const char *stale = provauth_crls_first_stale(conf->crls, time(NULL),
-                                                      cmd->temp_pool);
-        if (stale != NULL) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                         PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
-                         "nextUpdate; it is still applied (revocation does not "
-                         "expire), but fetch a current one from the vendor",
-                         cmd->cmd->name, path, stale);
-        }
-    }
-    conf->crl_file = path;
-    return NULL;
+    conf->crls = crls;
+    return err;
 }
 
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
@@ -345,12 +360,22 @@ static const command_rec provauth_cmds[] = {
  * Connection state and per-connection verdict cache
  * ------------------------------------------------------------------ */
 
+/* The device MAC a leaf yields by one ProvAuthMACFrom rule. */
+typedef struct provauth_cached_mac {
+    struct provauth_cached_mac *next;
+    const provauth_mac_rule_t *rule;
+    int has_mac;
+    provauth_mac_t mac;
+    const char *no_mac_reason;            /* why not, when !has_mac */
+} provauth_cached_mac_t;
+
 typedef struct provauth_cached_verdict {
     struct provauth_cached_verdict *next;
     const X509 *leaf;                     /* peer certificate it is about */
     provauth_trust_t trust;               /* trust configuration it holds for */
     apr_status_t rv;
     provauth_verdict_t verdict;
+    provauth_cached_mac_t *macs;          /* by rule, for this leaf */
 } provauth_cached_verdict_t;
 
 typedef struct {
@@ -408,14 +433,39 @@ static apr_status_t release_cert(void *cert)
     return APR_SUCCESS;
 }
 
-/* Verify once per connection and trust configuration; keep-alive requests
- * and HTTP/2 streams reuse the result. */
+/* The leaf's MAC by rule, extracted once per connection (under the lock). */
+static const provauth_cached_mac_t *cached_mac(provauth_conn_t *conn,
+                                               provauth_cached_verdict_t *cached,
+                                               const provauth_mac_rule_t *rule)
+{
+    provauth_cached_mac_t *entry;
+
+    for (entry = cached->macs; entry; entry = entry->next) {
+        if (entry->rule == rule) {
+            return entry;
+        }
+    }
+    entry = apr_pcalloc(conn->pool, sizeof(*entry));
+    entry->rule = rule;
+    entry->has_mac = provauth_mac_from_cert(cached->leaf, rule, &entry->mac,
+                                            &entry->no_mac_reason, conn->pool);
+    entry->next = cached->macs;
+    cached->macs = entry;
+    return entry;
+}
+
+/* Verify once per connection and trust configuration, and read the MAC
+ * once per connection and rule; keep-alive requests and HTTP/2 streams
+ * reuse the results.  *mac is set when the verdict has a leaf. */
 static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
-                                                     const provauth_trust_t *trust)
+                                                     const provauth_trust_t *trust,
+                                                     const provauth_mac_rule_t *rule,
+                                                     const provauth_cached_mac_t **mac)
 {
     provauth_cached_verdict_t *cached;
     X509 *leaf;
 
+    *mac = NULL;
 #if APR_HAS_THREADS
     if (apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
         return NULL;
@@ -453,6 +503,9 @@ static const provauth_cached_verdict_t *conn_verdict(provauth_conn_t *conn,
     }
 
 leave:
+    if (cached->rv == APR_SUCCESS && cached->leaf != NULL) {
+        *mac = cached_mac(conn, cached, rule);
+    }
 #if APR_HAS_THREADS
     apr_thread_mutex_unlock(conn->lock);
 #endif
@@ -514,6 +567,7 @@ static provauth_request_t *request_state(request_rec *r)
     const provauth_server_conf_t *sconf;
     const provauth_dir_conf_t *dconf;
     const provauth_cached_verdict_t *cached;
+    const provauth_cached_mac_t *mac = NULL;
     provauth_conn_t *conn;
     provauth_trust_t trust;
 
@@ -538,7 +592,9 @@ static provauth_request_t *request_state(request_rec *r)
      * applied its no_crl_for_cert_ok already. */
     trust.missing_crl_ok = (dconf->anchors == NULL && dconf->crls == NULL);
 
-    cached = conn_verdict(conn, &trust);
+    cached = conn_verdict(conn, &trust,
+                          dconf->mac_rule ? dconf->mac_rule : provauth_mac_rule_default(),
+                          &mac);
     if (cached == NULL || cached->rv != APR_SUCCESS) {
         state->internal_error = 1;
         state->status = PROVAUTH_STATUS_FAILED;
@@ -554,12 +610,10 @@ static provauth_request_t *request_state(request_rec *r)
     else if (state->status == PROVAUTH_STATUS_FAILED) {
         state->denial_reason = cached->verdict.reason;
     }
-    if (cached->leaf != NULL) {
-        /* Cheap string work (a regexec at most); no I/O, no compilation. */
-        state->has_mac = provauth_mac_from_cert(
-            cached->leaf,
-            dconf->mac_rule ? dconf->mac_rule : provauth_mac_rule_default(),
-            &state->mac, &state->no_mac_reason, r->pool);
+    if (mac != NULL) {
+        state->has_mac = mac->has_mac;
+        state->mac = mac->mac;
+        state->no_mac_reason = mac->no_mac_reason;
     }
     else {
         state->no_mac_reason = state->denial_reason;
@@ -732,29 +786,19 @@ static const char *allowlist_parse(cmd_parms *cmd, const char *require_line,
 {
     const char *word = ap_getword_conf(cmd->temp_pool, &require_line);
     provauth_allowlist_ref_t *ref;
-    provauth_allowlist_t *list = NULL;
-    const char *path, *why = NULL;
+    void *list = NULL;
+    const char *path = NULL, *err;
 
     if (*word == '\0' || *require_line != '\0') {
         return "Require " PROVIDER_ALLOWLIST " takes one file name";
     }
-    /* Lists can be large: load them once at startup, never per request. */
-    if (cmd->pool != cmd->server->process->pconf) { /* parsing .htaccess */
-        return "Require " PROVIDER_ALLOWLIST " cannot be used in .htaccess files";
+    /* Lists can be large: loaded once at startup, never per request (so not
+     * from .htaccess files either). */
+    err = load_file_once(cmd, "Require " PROVIDER_ALLOWLIST, word, load_allowlist,
+                         &path, &list);
+    if (err != NULL) {
+        return err;
     }
-    path = ap_server_root_relative(cmd->pool, word);
-    if (path == NULL) {
-        return apr_psprintf(cmd->pool, "Require " PROVIDER_ALLOWLIST ": invalid path "
-                            "'%s'", word);
-    }
-    list = loaded_file_get(cmd, "allowlist", path);
-    if (list == NULL) {
-        if (provauth_allowlist_load(&list, path, cmd->pool, &why) != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "Require " PROVIDER_ALLOWLIST ": %s", why);
-        }
-        loaded_file_put(cmd, "allowlist", path, list);
-    }
-    note_first_use(cmd, "Require " PROVIDER_ALLOWLIST);
     ref = apr_palloc(cmd->pool, sizeof(*ref));
     ref->path = path;
     ref->list = list;
@@ -839,6 +883,13 @@ static apr_status_t release_store(void *store)
     return APR_SUCCESS;
 }
 
+/* "host (file:line)" of a virtual host, for startup messages. */
+static const char *vhost_name(const server_rec *s, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%s (%s:%u)", s->server_hostname,
+                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
+}
+
 static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                                 SSL_CTX *ctx)
 {
@@ -865,31 +916,26 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (policy->intermediates == NULL && server_uses_module(s, s->process->pconf)
         && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00005)
-                     "the virtual host %s (%s:%u) has no " DIR_INTERMEDIATE ": a "
+                     "the virtual host %s has no " DIR_INTERMEDIATE ": a "
                      "resumed TLS session does not carry the intermediate CAs a "
                      "phone sent, so such phones are refused after resumption "
-                     "unless their intermediates are configured",
-                     s->server_hostname, s->defn_name ? s->defn_name : "?",
-                     s->defn_line_number);
+                     "unless their intermediates are configured", vhost_name(s, p));
     }
     /* httpd configures twice at startup: warn once, on the pass that runs. */
     if (policy->accept_time_errors
         && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE
         && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00003)
-                     DIR_ACCEPT_EXPIRED " On for the virtual host %s (%s:%u) has "
+                     DIR_ACCEPT_EXPIRED " On for the virtual host %s has "
                      "no effect on the handshake: SSLVerifyClient is not set for "
                      "the virtual host (per-directory SSLVerifyClient is handled "
-                     "by mod_ssl alone)",
-                     s->server_hostname, s->defn_name ? s->defn_name : "?",
-                     s->defn_line_number);
+                     "by mod_ssl alone)", vhost_name(s, p));
     }
     rv = provauth_handshake_attach(ctx, policy);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
-                     "cannot attach to the TLS context of the virtual host %s "
-                     "(%s:%u)", s->server_hostname,
-                     s->defn_name ? s->defn_name : "?", s->defn_line_number);
+                     "cannot attach to the TLS context of the virtual host %s",
+                     vhost_name(s, p));
         return rv;
     }
     return OK;
