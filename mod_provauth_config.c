@@ -1,0 +1,332 @@
+/* mod_provauth_config.c: the directives, per-server and per-directory
+ * configuration with its create/merge functions, and load-once trust files.
+ *
+ * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <time.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_main.h"
+
+#include "provauth_allowlist.h"
+#include "provauth_log.h"
+
+#include "mod_provauth_private.h"
+
+/* pconf userdata keys */
+#define KEY_FIRST_USE        "mod_provauth:first-use"
+#define KEY_LOADED_FILES     "mod_provauth:loaded-files"
+#define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
+
+void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    provauth_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    (void)s;
+    conf->accept_expired = PROVAUTH_UNSET;
+    return conf;
+}
+
+void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const provauth_server_conf_t *base = basev, *add = addv;
+    provauth_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->accept_expired = (add->accept_expired != PROVAUTH_UNSET)
+                           ? add->accept_expired : base->accept_expired;
+    return conf;
+}
+
+void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(provauth_dir_conf_t));
+}
+
+void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const provauth_dir_conf_t *base = basev, *add = addv;
+    provauth_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    /* Each file with what it loaded: a pair is inherited or replaced whole. */
+    *conf = *base;
+    if (add->ca_file) {
+        conf->ca_file = add->ca_file;
+        conf->anchors = add->anchors;
+    }
+    if (add->intermediate_file) {
+        conf->intermediate_file = add->intermediate_file;
+        conf->intermediates = add->intermediates;
+    }
+    if (add->crl_file) {
+        conf->crl_file = add->crl_file;
+        conf->crls = add->crls;
+    }
+    if (add->mac_rule) {
+        conf->mac_rule = add->mac_rule;
+    }
+    return conf;
+}
+
+provauth_server_conf_t *provauth_server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &provauth_module);
+}
+
+provauth_dir_conf_t *provauth_dir_conf(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &provauth_module);
+}
+
+provauth_dir_conf_t *provauth_vhost_dir_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->lookup_defaults, &provauth_module);
+}
+
+/* Servers are told apart by address (the hash keeps its key's memory). */
+static const char *server_key(const server_rec *s, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%pp", (const void *)s);
+}
+
+/* Is the module configured for this server, or for the main server whose
+ * directory settings every virtual host inherits? */
+int provauth_server_uses_module(server_rec *s, apr_pool_t *pconf)
+{
+    apr_hash_t *servers = NULL;
+
+    apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, pconf);
+    return servers != NULL
+        && (apr_hash_get(servers, server_key(s, pconf), APR_HASH_KEY_STRING) != NULL
+            || apr_hash_get(servers, server_key(ap_server_conf, pconf),
+                            APR_HASH_KEY_STRING) != NULL);
+}
+
+int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
+{
+    return conf->ca_file || conf->intermediate_file || conf->crl_file
+        || conf->mac_rule;
+}
+
+/* Remember that the module is used by this server, and where it was first
+ * configured, so that check_config can name it when mod_ssl is missing. */
+void provauth_note_use(cmd_parms *cmd, const char *what)
+{
+    void *seen = NULL;
+
+    apr_hash_t *servers = NULL;
+
+    if (cmd->pool != cmd->server->process->pconf) {
+        return; /* .htaccess, at request time: nothing to note */
+    }
+    /* Our server config may not exist yet in a vhost that only has our
+     * Require lines, so the servers using us are noted apart. */
+    apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, cmd->pool);
+    if (servers == NULL) {
+        servers = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(servers, KEY_SERVERS_IN_USE, apr_pool_cleanup_null,
+                              cmd->pool);
+    }
+    apr_hash_set(servers, server_key(cmd->server, cmd->pool), APR_HASH_KEY_STRING,
+                 cmd->server);
+
+    apr_pool_userdata_get(&seen, KEY_FIRST_USE, cmd->pool);
+    if (seen == NULL && cmd->directive != NULL) {
+        apr_pool_userdata_set(apr_psprintf(cmd->pool, "%s (%s:%d)", what,
+                                           cmd->directive->filename,
+                                           cmd->directive->line_num),
+                              KEY_FIRST_USE, apr_pool_cleanup_null, cmd->pool);
+    }
+}
+
+/* What a file directive loads: one loader per kind of file. */
+typedef apr_status_t (*file_loader_fn)(void **object, const char *path,
+                                       apr_pool_t *p, const char **why);
+
+static apr_status_t load_anchors(void **object, const char *path, apr_pool_t *p,
+                                 const char **why)
+{
+    X509_STORE *anchors = NULL;
+    apr_status_t rv = provauth_load_anchors(&anchors, path, p, why);
+
+    *object = anchors;
+    return rv;
+}
+
+static apr_status_t load_certs(void **object, const char *path, apr_pool_t *p,
+                               const char **why)
+{
+    STACK_OF(X509) *certs = NULL;
+    apr_status_t rv = provauth_load_certs(&certs, path, p, why);
+
+    *object = certs;
+    return rv;
+}
+
+static apr_status_t load_crls(void **object, const char *path, apr_pool_t *p,
+                              const char **why)
+{
+    STACK_OF(X509_CRL) *crls = NULL;
+    apr_status_t rv = provauth_load_crls(&crls, path, p, why);
+
+    if (rv == APR_SUCCESS) {
+        const char *stale = provauth_crls_first_stale(crls, time(NULL), p);
+        if (stale != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL,
+                         PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
+                         "nextUpdate; it is still applied (revocation does not "
+                         "expire), but fetch a current one from the vendor",
+                         DIR_CRL_FILE, path, stale);
+        }
+    }
+    *object = crls;
+    return rv;
+}
+
+static apr_status_t load_allowlist(void **object, const char *path, apr_pool_t *p,
+                                   const char **why)
+{
+    provauth_allowlist_t *list = NULL;
+    apr_status_t rv = provauth_allowlist_load(&list, path, p, why);
+
+    *object = list;
+    return rv;
+}
+
+/* Load a file named in the configuration, once per configuration
+ * generation however many sections name it: equal paths share objects
+ * (and so per-connection results).  Errors name what (the directive) and
+ * the file.  Never at request time: loading is startup work. */
+static const char *load_file_once(cmd_parms *cmd, const char *what, const char *arg,
+                                  file_loader_fn load, const char **path,
+                                  void **object)
+{
+    apr_hash_t *loaded = NULL;
+    const char *key, *why = NULL;
+
+    if (cmd->pool != cmd->server->process->pconf) { /* parsing .htaccess */
+        return apr_psprintf(cmd->pool, "%s cannot be used in .htaccess files", what);
+    }
+    *path = ap_server_root_relative(cmd->pool, arg);
+    if (*path == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", what, arg);
+    }
+    apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
+    if (loaded == NULL) {
+        loaded = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(loaded, KEY_LOADED_FILES, apr_pool_cleanup_null,
+                              cmd->pool);
+    }
+    key = apr_pstrcat(cmd->pool, what, ":", *path, NULL);
+    *object = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
+    if (*object == NULL) {
+        if (load(object, *path, cmd->pool, &why) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: %s", what, why);
+        }
+        apr_hash_set(loaded, key, APR_HASH_KEY_STRING, *object);
+    }
+    provauth_note_use(cmd, what);
+    return NULL;
+}
+
+static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
+{
+    provauth_server_conf_t *conf = provauth_server_conf(cmd->server);
+
+    (void)dconf;
+    provauth_note_use(cmd, DIR_ACCEPT_EXPIRED);
+    conf->accept_expired = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    void *anchors = NULL;
+    const char *err = load_file_once(cmd, DIR_CA_FILE, arg, load_anchors,
+                                     &conf->ca_file, &anchors);
+
+    conf->anchors = anchors;
+    return err;
+}
+
+static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
+                                         const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    void *intermediates = NULL;
+    const char *err = load_file_once(cmd, DIR_INTERMEDIATE, arg, load_certs,
+                                     &conf->intermediate_file, &intermediates);
+
+    conf->intermediates = intermediates;
+    return err;
+}
+
+static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    void *crls = NULL;
+    const char *err = load_file_once(cmd, DIR_CRL_FILE, arg, load_crls,
+                                     &conf->crl_file, &crls);
+
+    conf->crls = crls;
+    return err;
+}
+
+static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
+                                const char *pattern)
+{
+    provauth_dir_conf_t *conf = dconf;
+    provauth_mac_rule_t *rule = NULL;
+    const char *why = NULL;
+
+    provauth_note_use(cmd, DIR_MAC_FROM);
+    if (provauth_mac_rule_make(&rule, attribute, pattern, cmd->pool, &why)
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    }
+    conf->mac_rule = rule;
+    return NULL;
+}
+
+const command_rec provauth_cmds[] = {
+    AP_INIT_FLAG(DIR_ACCEPT_EXPIRED, set_accept_expired, NULL, RSRC_CONF,
+                 "On: let client certificates whose only fault is their validity "
+                 "period complete the TLS handshake (default Off)"),
+    AP_INIT_TAKE1(DIR_CA_FILE, set_ca_file, NULL, RSRC_CONF | ACCESS_CONF,
+                  "PEM file of trust anchors for re-validating device certificates "
+                  "(default: the virtual host's SSLCACertificateFile/Path)"),
+    AP_INIT_TAKE1(DIR_INTERMEDIATE, set_intermediate_file, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "PEM file of untrusted intermediate CA certificates for chain "
+                  "building"),
+    AP_INIT_TAKE1(DIR_CRL_FILE, set_crl_file, NULL, RSRC_CONF | ACCESS_CONF,
+                  "PEM file of CRLs checked against device certificates"),
+    AP_INIT_TAKE12(DIR_MAC_FROM, set_mac_from, NULL, RSRC_CONF | ACCESS_CONF,
+                   "certificate subject attribute carrying the device MAC, and an "
+                   "optional regex whose first group is the MAC (default: CN)"),
+    { NULL }
+};
+
+const char *provauth_first_use(apr_pool_t *pconf)
+{
+    const char *first_use = NULL;
+
+    apr_pool_userdata_get((void **)&first_use, KEY_FIRST_USE, pconf);
+    return first_use;
+}
+
+const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,
+                                         const char *arg, const char **path,
+                                         const void **list)
+{
+    void *loaded = NULL;
+    const char *err = load_file_once(cmd, what, arg, load_allowlist, path, &loaded);
+
+    *list = loaded;
+    return err;
+}

@@ -1,0 +1,122 @@
+/* mod_provauth_private.h: what the httpd glue files share (not installed):
+ * configuration types, the connection cache and the request decision.
+ * The pure provauth_*.h headers never include this one. */
+#ifndef MOD_PROVAUTH_PRIVATE_H
+#define MOD_PROVAUTH_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "mod_auth.h"
+
+#include <openssl/ssl.h>
+
+#include "provauth_handshake.h"
+#include "provauth_mac.h"
+#include "provauth_verify.h"
+
+extern module AP_MODULE_DECLARE_DATA provauth_module;
+
+#define PROVAUTH_UNSET (-1)
+
+/* Directive and provider names, spelled once. */
+#define DIR_ACCEPT_EXPIRED   "ProvAuthAcceptExpired"
+#define DIR_CA_FILE          "ProvAuthCACertificateFile"
+#define DIR_INTERMEDIATE     "ProvAuthIntermediateFile"
+#define DIR_CRL_FILE         "ProvAuthCRLFile"
+#define DIR_MAC_FROM         "ProvAuthMACFrom"
+#define PROVIDER_DEVICE      "provauth-device"
+#define PROVIDER_MAC         "provauth-mac"
+#define PROVIDER_ALLOWLIST   "provauth-allowlist"
+
+/* ---- configuration (mod_provauth_config.c) ---- */
+
+typedef struct {
+    int accept_expired;          /* PROVAUTH_UNSET, 0 or 1 */
+    X509_STORE *ssl_anchors;     /* mod_ssl's client CA store for this vhost,
+                                  * set by init_server; not merged */
+} provauth_server_conf_t;
+
+/* Each file directive keeps its path (for messages) beside what was loaded. */
+typedef struct {
+    const char *ca_file;                  /* NULL: unset */
+    X509_STORE *anchors;
+    const char *intermediate_file;        /* NULL: unset */
+    STACK_OF(X509) *intermediates;
+    const char *crl_file;                 /* NULL: unset */
+    STACK_OF(X509_CRL) *crls;
+    const provauth_mac_rule_t *mac_rule;  /* NULL: unset (CN is the MAC) */
+} provauth_dir_conf_t;
+
+extern const command_rec provauth_cmds[];
+
+void *provauth_create_server_conf(apr_pool_t *p, server_rec *s);
+void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+void *provauth_create_dir_conf(apr_pool_t *p, char *dir);
+void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+
+provauth_server_conf_t *provauth_server_conf(const server_rec *s);
+provauth_dir_conf_t *provauth_dir_conf(const request_rec *r);
+/* The directory defaults of a virtual host (its top-level directives). */
+provauth_dir_conf_t *provauth_vhost_dir_conf(const server_rec *s);
+
+/* Is any ProvAuth directory directive set in this configuration? */
+int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf);
+
+/* Is the module configured for this server (or the main server)? */
+int provauth_server_uses_module(server_rec *s, apr_pool_t *pconf);
+
+/* Where the module was first configured ("what (file:line)"), or NULL. */
+const char *provauth_first_use(apr_pool_t *pconf);
+
+/* Note that cmd's server uses the module (for startup checks). */
+void provauth_note_use(cmd_parms *cmd, const char *what);
+
+/* An allow-list file, loaded once per configuration however often named.
+ * Returns an error message, or NULL with *path and *list set. */
+const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,
+                                         const char *arg, const char **path,
+                                         const void **list);
+
+/* ---- per-connection verification cache (mod_provauth_conn.c) ---- */
+
+/* The device MAC a leaf yields by one ProvAuthMACFrom rule. */
+typedef struct provauth_cached_mac {
+    struct provauth_cached_mac *next;
+    const provauth_mac_rule_t *rule;
+    int has_mac;
+    provauth_mac_t mac;
+    const char *no_mac_reason;            /* why not, when !has_mac */
+} provauth_cached_mac_t;
+
+typedef struct provauth_cached_verdict {
+    struct provauth_cached_verdict *next;
+    const X509 *leaf;                     /* peer certificate it is about */
+    provauth_trust_t trust;               /* trust configuration it holds for */
+    apr_status_t rv;
+    provauth_verdict_t verdict;
+    provauth_cached_mac_t *macs;          /* by rule, for this leaf */
+} provauth_cached_verdict_t;
+
+typedef struct provauth_conn provauth_conn_t;
+
+/* mod_ssl's pre_handshake hook: set up the connection's state. */
+int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy);
+
+/* The TLS state of a connection (the primary one for HTTP/2 streams), or
+ * NULL when it is not a TLS connection of ours. */
+provauth_conn_t *provauth_conn_get(conn_rec *c);
+
+/* The verdict for the connection's peer certificate under trust, computed
+ * once per connection and trust; *mac is the leaf's MAC by rule.  NULL or
+ * rv != APR_SUCCESS: internal error. */
+const provauth_cached_verdict_t *provauth_conn_verdict(
+    provauth_conn_t *conn, const provauth_trust_t *trust,
+    const provauth_mac_rule_t *rule, const provauth_cached_mac_t **mac);
+
+/* ---- requests and authorization (mod_provauth_authz.c) ---- */
+
+void provauth_authz_register(apr_pool_t *p);
+int provauth_fixups(request_rec *r);
+int provauth_log_denial(request_rec *r);
+
+#endif /* MOD_PROVAUTH_PRIVATE_H */
