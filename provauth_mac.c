@@ -1,5 +1,6 @@
 /* provauth_mac.c: MAC parsing and normalization, MAC from a certificate
- * subject attribute (optionally through a regex), MAC in a URL path. */
+ * subject attribute (optionally through a regex), and which device a URL
+ * path names. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -217,11 +218,41 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
     return 1;
 }
 
+/* Does a maximal run of hex digits in text[0..len) end in the MAC?  Only a
+ * run's last 12 digits name a device, so one run names at most one. */
+static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start, j;
+        if (hex_value(text[i]) < 0) {
+            i++;
+            continue;
+        }
+        for (start = i; i < len && hex_value(text[i]) >= 0; i++) {
+            /* to the end of the run */
+        }
+        if (i - start < PROVAUTH_MAC_LEN) {
+            continue;
+        }
+        for (j = 0; j < PROVAUTH_MAC_LEN; j++) {
+            char digit = text[i - PROVAUTH_MAC_LEN + j];
+            if ("0123456789abcdef"[hex_value(digit)] != mac->hex[j]) {
+                break;
+            }
+        }
+        if (j == PROVAUTH_MAC_LEN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path)
 {
     const char *haystack = url_path;
-    size_t len, i;
 
     if (url_path == NULL || mac->hex[0] == '\0') {
         return 0;
@@ -230,11 +261,6 @@ int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
         const char *slash = strrchr(url_path, '/');
         haystack = slash ? slash + 1 : url_path;
     }
-    len = strlen(haystack);
-    for (i = 0; i + PROVAUTH_MAC_LEN <= len; i++) {
-        if (strncasecmp(haystack + i, mac->hex, PROVAUTH_MAC_LEN) == 0) {
-            return 1;
-        }
-    }
-    return 0;
+    /* '/' is no hex digit: in the whole path, every segment has its own runs */
+    return mac_ends_a_run(mac, haystack, strlen(haystack));
 }

@@ -45,8 +45,12 @@ apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attr
 int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
                            provauth_mac_t *mac, const char **why, apr_pool_t *p);
 
-/* Does the MAC occur, case-insensitively, in the last segment of the URL
- * path (whole_path = 0) or anywhere in it (whole_path = 1)? */
+/* Does the URL path name the device with this MAC?  The path is read as
+ * maximal runs of hex digits (any case); a run of 12 or more names one
+ * device, the one whose MAC is its LAST 12 digits, and shorter runs name
+ * none.  So "spa001122334455.xml" names 001122334455 and never
+ * a00112233445.  Only the last path segment counts (whole_path = 0), or
+ * every segment (whole_path = 1); '/' always ends a run. */
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path);
 

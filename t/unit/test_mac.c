@@ -73,15 +73,6 @@ static const char *shown(const char *text)
 
 /* ---- helpers ---- */
 
-static provauth_mac_t mac_of(const char *text)
-{
-    provauth_mac_t mac;
-
-    ck_assert_msg(provauth_mac_parse(text, strlen(text), &mac) == 1,
-                  "test MAC '%s' does not parse", text);
-    return mac;
-}
-
 /* A self-signed device certificate with subject attrs[0..n), passed through
  * DER and back as a peer would send it. */
 static X509 *device(const pki_attr_t *attrs, size_t n)
@@ -682,77 +673,6 @@ START_TEST(test_ou_regex_rule_reads_the_ou_and_ignores_a_matching_cn)
 }
 END_TEST
 
-/* ---- provauth_mac_in_path ---- */
-
-#define ck_assert_in_path(mac_text, path, whole, expected)                     \
-    do {                                                                       \
-        provauth_mac_t m_ = mac_of(mac_text);                                  \
-        int got_ = provauth_mac_in_path(&m_, (path), (whole));                 \
-        ck_assert_msg(got_ == (expected), "mac %s in '%s' (%s): expected %d, got %d", \
-                      (mac_text), shown(path),                                 \
-                      (whole) ? "whole path" : "last segment", (expected), got_); \
-    } while (0)
-
-START_TEST(test_mac_file_name_matches_in_both_modes)
-{
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcdef.cfg", 0, 1);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcdef.cfg", 1, 1);
-}
-END_TEST
-
-START_TEST(test_uppercase_mac_in_path_matches)
-{
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004F2ABCDEF-phone.cfg", 0, 1);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004F2ABCDEF-phone.cfg", 1, 1);
-    ck_assert_in_path("0004f2abcdef", "/polycom/SEP0004F2abcDEF.cnf.xml", 0, 1);
-}
-END_TEST
-
-START_TEST(test_mac_in_a_directory_matches_only_the_whole_path)
-{
-    ck_assert_in_path("0004f2abcdef", "/0004f2abcdef/phone.cfg", 0, 0);
-    ck_assert_in_path("0004f2abcdef", "/0004f2abcdef/phone.cfg", 1, 1);
-}
-END_TEST
-
-START_TEST(test_other_device_file_does_not_match)
-{
-    ck_assert_in_path("0004f2abcdef", "/polycom/y000000000028.cfg", 0, 0);
-    ck_assert_in_path("0004f2abcdef", "/polycom/y000000000028.cfg", 1, 0);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcdee.cfg", 1, 0);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcde.cfg", 1, 0);
-}
-END_TEST
-
-START_TEST(test_path_ending_in_slash_does_not_match_the_last_segment)
-{
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcdef/", 0, 0);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2abcdef/", 1, 1);
-}
-END_TEST
-
-START_TEST(test_mac_split_across_a_slash_does_not_match)
-{
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2/abcdef.cfg", 0, 0);
-    ck_assert_in_path("0004f2abcdef", "/polycom/0004f2/abcdef.cfg", 1, 0);
-}
-END_TEST
-
-START_TEST(test_path_without_slash_is_its_own_last_segment)
-{
-    ck_assert_in_path("0004f2abcdef", "0004f2abcdef.cfg", 0, 1);
-    ck_assert_in_path("0004f2abcdef", "", 0, 0);
-    ck_assert_in_path("0004f2abcdef", "", 1, 0);
-}
-END_TEST
-
-START_TEST(test_null_path_does_not_match)
-{
-    ck_assert_in_path("0004f2abcdef", NULL, 0, 0);
-    ck_assert_in_path("0004f2abcdef", NULL, 1, 0);
-}
-END_TEST
-
 Suite *mac_suite(void)
 {
     Suite *s = suite_create("mac");
@@ -804,14 +724,6 @@ Suite *mac_suite(void)
     tcase_add_test(tc, test_serial_number_rule_reads_serial_number_and_ignores_the_cn);
     tcase_add_test(tc, test_rule_attribute_missing_never_falls_back_to_the_cn);
     tcase_add_test(tc, test_ou_regex_rule_reads_the_ou_and_ignores_a_matching_cn);
-    tcase_add_test(tc, test_mac_file_name_matches_in_both_modes);
-    tcase_add_test(tc, test_uppercase_mac_in_path_matches);
-    tcase_add_test(tc, test_mac_in_a_directory_matches_only_the_whole_path);
-    tcase_add_test(tc, test_other_device_file_does_not_match);
-    tcase_add_test(tc, test_path_ending_in_slash_does_not_match_the_last_segment);
-    tcase_add_test(tc, test_mac_split_across_a_slash_does_not_match);
-    tcase_add_test(tc, test_path_without_slash_is_its_own_last_segment);
-    tcase_add_test(tc, test_null_path_does_not_match);
     suite_add_tcase(s, tc);
     return s;
 }
