@@ -37,6 +37,24 @@ static int provauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* Configuration warnings: under `apachectl -t` now, at a start or restart
+ * once the error log is open (the pass that runs, as for PA00003). */
+static void provauth_test_config(apr_pool_t *pconf, server_rec *s)
+{
+    provauth_log_config_warnings(pconf, s);
+}
+
+static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        provauth_log_config_warnings(pconf, s);
+    }
+    return OK;
+}
+
 static apr_status_t release_store(void *store)
 {
     X509_STORE_free(store);
@@ -104,6 +122,8 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(provauth_test_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(provauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,

@@ -21,6 +21,10 @@
 #define KEY_FIRST_USE        "mod_provauth:first-use"
 #define KEY_LOADED_FILES     "mod_provauth:loaded-files"
 #define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
+#define KEY_SINGLE_SEEN      "mod_provauth:single-valued-seen"
+#define KEY_WARNINGS         "mod_provauth:config-warnings"
+
+APLOG_USE_MODULE(provauth);
 
 void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -143,9 +147,46 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
     }
 }
 
+/* Keep a warning about the configuration being read until it can be seen.
+ * Logged at once, it would reach a start's stderr, which httpd has already
+ * detached on the pass that runs; provauth_log_config_warnings writes them
+ * where the other startup messages go. */
+static void config_warning(cmd_parms *cmd, const char *message)
+{
+    apr_array_header_t *warnings = NULL;
+
+    apr_pool_userdata_get((void **)&warnings, KEY_WARNINGS, cmd->pool);
+    if (warnings == NULL) {
+        warnings = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        apr_pool_userdata_set(warnings, KEY_WARNINGS, apr_pool_cleanup_null, cmd->pool);
+    }
+    APR_ARRAY_PUSH(warnings, const char *) = message;
+}
+
+void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s)
+{
+    apr_array_header_t *warnings = NULL;
+    int i;
+
+    apr_pool_userdata_get((void **)&warnings, KEY_WARNINGS, pconf);
+    for (i = 0; warnings != NULL && i < warnings->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s",
+                     APR_ARRAY_IDX(warnings, i, const char *));
+    }
+}
+
 /* What a file directive loads: one loader per kind of file. */
 typedef apr_status_t (*file_loader_fn)(void **object, const char *path,
                                        apr_pool_t *p, const char **why);
+
+/* A kind of file: its loader and, for lists whose emptiness loads fine but
+ * is almost surely a mistake (an allow-list, a pin file), how to count the
+ * entries and what an empty one does. */
+typedef struct {
+    file_loader_fn load;
+    apr_size_t (*entries)(const void *object);   /* NULL: no emptiness check */
+    const char *if_empty;                        /* consequence, for the warning */
+} file_kind_t;
 
 static apr_status_t load_anchors(void **object, const char *path, apr_pool_t *p,
                                  const char **why)
@@ -197,12 +238,40 @@ static apr_status_t load_allowlist(void **object, const char *path, apr_pool_t *
     return rv;
 }
 
+static apr_size_t allowlist_entries(const void *list)
+{
+    return provauth_allowlist_size(list);
+}
+
+static const file_kind_t anchors_file = { load_anchors, NULL, NULL };
+static const file_kind_t certs_file = { load_certs, NULL, NULL };
+static const file_kind_t crls_file = { load_crls, NULL, NULL };
+static const file_kind_t allowlist_file = {
+    load_allowlist, allowlist_entries, "every device is refused by it"
+};
+
+/* A list that loaded but holds no entry: say so at startup, naming the file
+ * and where the configuration names it. */
+static void warn_if_empty(cmd_parms *cmd, const char *what, const char *path,
+                          const file_kind_t *kind, const void *object)
+{
+    if (kind->entries == NULL || kind->entries(object) > 0) {
+        return;
+    }
+    config_warning(cmd, apr_psprintf(cmd->pool, PROVAUTH_LOGNO(00020) "%s: '%s' "
+                                     "(line %d of %s) has no entries, only blank or "
+                                     "comment lines: %s", what, path,
+                                     cmd->directive ? cmd->directive->line_num : 0,
+                                     cmd->directive ? cmd->directive->filename : "?",
+                                     kind->if_empty));
+}
+
 /* Load a file named in the configuration, once per configuration
  * generation however many sections name it: equal paths share objects
  * (and so per-connection results).  Errors name what (the directive) and
  * the file.  Never at request time: loading is startup work. */
 static const char *load_file_once(cmd_parms *cmd, const char *what, const char *arg,
-                                  file_loader_fn load, const char **path,
+                                  const file_kind_t *kind, const char **path,
                                   void **object)
 {
     apr_hash_t *loaded = NULL;
@@ -224,13 +293,44 @@ static const char *load_file_once(cmd_parms *cmd, const char *what, const char *
     key = apr_pstrcat(cmd->pool, what, ":", *path, NULL);
     *object = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
     if (*object == NULL) {
-        if (load(object, *path, cmd->pool, &why) != APR_SUCCESS) {
+        if (kind->load(object, *path, cmd->pool, &why) != APR_SUCCESS) {
             return apr_psprintf(cmd->pool, "%s: %s", what, why);
         }
+        warn_if_empty(cmd, what, *path, kind, *object);
         apr_hash_set(loaded, key, APR_HASH_KEY_STRING, *object);
     }
     provauth_note_use(cmd, what);
     return NULL;
+}
+
+/* A single-valued directive given twice in one section: the last one
+ * applies, which is rarely what was meant, so say where both are.
+ * `section` is the section's configuration record (per-directory or
+ * per-server), unique to the section within a configuration generation. */
+static void warn_if_repeated(cmd_parms *cmd, const void *section)
+{
+    apr_hash_t *seen = NULL;
+    const char *key, *earlier, *here;
+
+    if (cmd->directive == NULL || cmd->pool != cmd->server->process->pconf) {
+        return;
+    }
+    apr_pool_userdata_get((void **)&seen, KEY_SINGLE_SEEN, cmd->pool);
+    if (seen == NULL) {
+        seen = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(seen, KEY_SINGLE_SEEN, apr_pool_cleanup_null, cmd->pool);
+    }
+    key = apr_psprintf(cmd->pool, "%pp %s", section, cmd->cmd->name);
+    here = apr_psprintf(cmd->pool, "line %d of %s", cmd->directive->line_num,
+                        cmd->directive->filename);
+    earlier = apr_hash_get(seen, key, APR_HASH_KEY_STRING);
+    if (earlier != NULL) {
+        config_warning(cmd, apr_psprintf(cmd->pool, PROVAUTH_LOGNO(00021) "%s on %s "
+                                         "repeats the one on %s in the same section: "
+                                         "only the last one applies; remove one",
+                                         cmd->cmd->name, here, earlier));
+    }
+    apr_hash_set(seen, key, APR_HASH_KEY_STRING, here);
 }
 
 static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
@@ -238,6 +338,7 @@ static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
     provauth_server_conf_t *conf = provauth_server_conf(cmd->server);
 
     (void)dconf;
+    warn_if_repeated(cmd, conf);
     provauth_note_use(cmd, DIR_ACCEPT_EXPIRED);
     conf->accept_expired = on ? 1 : 0;
     return NULL;
@@ -247,9 +348,11 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
     provauth_dir_conf_t *conf = dconf;
     void *anchors = NULL;
-    const char *err = load_file_once(cmd, DIR_CA_FILE, arg, load_anchors,
-                                     &conf->ca_file, &anchors);
+    const char *err;
 
+    warn_if_repeated(cmd, dconf);
+    err = load_file_once(cmd, DIR_CA_FILE, arg, &anchors_file, &conf->ca_file,
+                         &anchors);
     conf->anchors = anchors;
     return err;
 }
@@ -259,9 +362,11 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
 {
     provauth_dir_conf_t *conf = dconf;
     void *intermediates = NULL;
-    const char *err = load_file_once(cmd, DIR_INTERMEDIATE, arg, load_certs,
-                                     &conf->intermediate_file, &intermediates);
+    const char *err;
 
+    warn_if_repeated(cmd, dconf);
+    err = load_file_once(cmd, DIR_INTERMEDIATE, arg, &certs_file,
+                         &conf->intermediate_file, &intermediates);
     conf->intermediates = intermediates;
     return err;
 }
@@ -270,9 +375,10 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
     provauth_dir_conf_t *conf = dconf;
     void *crls = NULL;
-    const char *err = load_file_once(cmd, DIR_CRL_FILE, arg, load_crls,
-                                     &conf->crl_file, &crls);
+    const char *err;
 
+    warn_if_repeated(cmd, dconf);
+    err = load_file_once(cmd, DIR_CRL_FILE, arg, &crls_file, &conf->crl_file, &crls);
     conf->crls = crls;
     return err;
 }
@@ -284,6 +390,7 @@ static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribu
     provauth_mac_rule_t *rule = NULL;
     const char *why = NULL;
 
+    warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_MAC_FROM);
     if (provauth_mac_rule_make(&rule, attribute, pattern, cmd->pool, &why)
         != APR_SUCCESS) {
@@ -325,7 +432,8 @@ const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,
                                          const void **list)
 {
     void *loaded = NULL;
-    const char *err = load_file_once(cmd, what, arg, load_allowlist, path, &loaded);
+    const char *err = load_file_once(cmd, what, arg, &allowlist_file, path,
+                                      &loaded);
 
     *list = loaded;
     return err;

@@ -71,6 +71,11 @@ const char *provauth_first_use(apr_pool_t *pconf);
 /* Note that cmd's server uses the module (for startup checks). */
 void provauth_note_use(cmd_parms *cmd, const char *what);
 
+/* Log the warnings found while reading the configuration (an allow-list
+ * without entries, a single-valued directive repeated in one section):
+ * from test_config under `apachectl -t`, from post_config otherwise. */
+void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s);
+
 /* An allow-list file, loaded once per configuration however often named.
  * Returns an error message, or NULL with *path and *list set. */
 const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,

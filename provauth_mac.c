@@ -1,6 +1,10 @@
 /* provauth_mac.c: MAC parsing and normalization, MAC from a certificate
- * subject attribute (optionally through a regex), MAC in a URL path. */
+ * subject attribute (optionally through a bounded PCRE2 regex), and which
+ * device a URL path names. */
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <apr_strings.h>
 #include <openssl/objects.h>
@@ -70,7 +74,7 @@ int provauth_mac_parse(const char *text, size_t len, provauth_mac_t *mac)
 const provauth_mac_rule_t *provauth_mac_rule_default(void)
 {
     static const provauth_mac_rule_t cn_is_mac = {
-        NID_commonName, "CN", NULL, { 0 }
+        NID_commonName, "CN", NULL, NULL
     };
     return &cn_is_mac;
 }
@@ -96,9 +100,68 @@ static int is_subject_attribute(int nid)
     return 0;
 }
 
-static apr_status_t free_regex(void *regex)
+struct provauth_mac_regex {
+    pcre2_code *code;
+    pcre2_match_context *limits;   /* match and depth limits for every match */
+};
+
+static apr_status_t free_regex(void *data)
 {
-    regfree(regex);
+    provauth_mac_regex_t *regex = data;
+
+    pcre2_match_context_free(regex->limits);
+    pcre2_code_free(regex->code);
+    return APR_SUCCESS;
+}
+
+/* Compile with bounded cost: pattern length and nesting are capped here,
+ * and PCRE2 refuses a compiled pattern past its own size limit, so no
+ * pattern can stall the configuration check (glibc's regcomp could). */
+static apr_status_t compile_regex(provauth_mac_regex_t **compiled, const char *pattern,
+                                  apr_pool_t *p, const char **why)
+{
+    provauth_mac_regex_t *regex = apr_pcalloc(p, sizeof(*regex));
+    pcre2_compile_context *bounds = pcre2_compile_context_create(NULL);
+    PCRE2_UCHAR message[160];
+    PCRE2_SIZE offset = 0;
+    uint32_t groups = 0;
+    int code = 0;
+
+    if (bounds == NULL) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
+    pcre2_set_max_pattern_length(bounds, PROVAUTH_MAC_REGEX_MAX_LENGTH);
+    pcre2_set_parens_nest_limit(bounds, PROVAUTH_MAC_REGEX_MAX_NESTING);
+    regex->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                PCRE2_NEVER_UTF | PCRE2_NEVER_UCP
+                                | PCRE2_NEVER_BACKSLASH_C,
+                                &code, &offset, bounds);
+    pcre2_compile_context_free(bounds);
+    if (regex->code == NULL) {
+        if (pcre2_get_error_message(code, message, sizeof(message)) < 0) {
+            apr_cpystrn((char *)message, "unknown error", sizeof(message));
+        }
+        *why = apr_psprintf(p, "bad regular expression '%s': %s (at offset %"
+                            APR_SIZE_T_FMT ")", pattern, (const char *)message,
+                            (apr_size_t)offset);
+        return APR_EINVAL;
+    }
+    regex->limits = pcre2_match_context_create(NULL);
+    apr_pool_cleanup_register(p, regex, free_regex, apr_pool_cleanup_null);
+    if (regex->limits == NULL) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
+    pcre2_set_match_limit(regex->limits, PROVAUTH_MAC_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(regex->limits, PROVAUTH_MAC_REGEX_DEPTH_LIMIT);
+    if (pcre2_pattern_info(regex->code, PCRE2_INFO_CAPTURECOUNT, &groups) != 0
+        || groups < 1) {
+        *why = apr_psprintf(p, "regular expression '%s' has no capture group "
+                            "for the MAC", pattern);
+        return APR_EINVAL;
+    }
+    *compiled = regex;
     return APR_SUCCESS;
 }
 
@@ -115,18 +178,9 @@ apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attr
     }
     made->attribute_name = apr_pstrdup(p, attribute);
     if (pattern != NULL) {
-        int rc = regcomp(&made->regex, pattern, REG_EXTENDED);
-        if (rc != 0) {
-            char buf[256];
-            regerror(rc, &made->regex, buf, sizeof(buf));
-            *why = apr_psprintf(p, "bad regular expression '%s': %s", pattern, buf);
-            return APR_EINVAL;
-        }
-        apr_pool_cleanup_register(p, &made->regex, free_regex, apr_pool_cleanup_null);
-        if (made->regex.re_nsub < 1) {
-            *why = apr_psprintf(p, "regular expression '%s' has no capture group "
-                                "for the MAC", pattern);
-            return APR_EINVAL;
+        apr_status_t rv = compile_regex(&made->regex, pattern, p, why);
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
         made->pattern = apr_pstrdup(p, pattern);
     }
@@ -178,12 +232,60 @@ static const char *single_attribute(const X509 *leaf, const provauth_mac_rule_t 
     return apr_pstrmemdup(p, (const char *)data, (apr_size_t)size);
 }
 
+/* The MAC in the first capture group of the rule's regex in value[0..len).
+ * A match that runs into the limits yields no MAC: fail closed. */
+static int mac_from_first_group(const char *value, size_t len,
+                                const provauth_mac_rule_t *rule, provauth_mac_t *mac,
+                                const char **why, apr_pool_t *p)
+{
+    pcre2_match_data *match = pcre2_match_data_create_from_pattern(rule->regex->code,
+                                                                   NULL);
+    PCRE2_SIZE start = PCRE2_UNSET, end = PCRE2_UNSET;
+    int rc;
+
+    if (match == NULL) {
+        *why = "out of memory";
+        return 0;
+    }
+    rc = pcre2_match(rule->regex->code, (PCRE2_SPTR)value, len, 0, 0, match,
+                     rule->regex->limits);
+    if (rc > 1) {
+        const PCRE2_SIZE *offsets = pcre2_get_ovector_pointer(match);
+        start = offsets[2];
+        end = offsets[3];
+    }
+    pcre2_match_data_free(match);
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
+        || rc == PCRE2_ERROR_HEAPLIMIT) {
+        *why = apr_psprintf(p, "%s '%s': matching '%s' hit the match limit",
+                            rule->attribute_name, value, rule->pattern);
+        return 0;
+    }
+    /* rc == 1: matched, but the first group took no part */
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+        *why = apr_psprintf(p, "%s '%s': matching '%s' failed (PCRE2 error %d)",
+                            rule->attribute_name, value, rule->pattern, rc);
+        return 0;
+    }
+    if (start == PCRE2_UNSET || end == PCRE2_UNSET || end < start) {
+        *why = apr_psprintf(p, "%s '%s' does not match '%s'", rule->attribute_name,
+                            value, rule->pattern);
+        return 0;
+    }
+    if (!provauth_mac_parse(value + start, (size_t)(end - start), mac)) {
+        *why = apr_psprintf(p, "%s '%s': '%.*s' is not a MAC address",
+                            rule->attribute_name, value, (int)(end - start),
+                            value + start);
+        return 0;
+    }
+    return 1;
+}
+
 int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
                            provauth_mac_t *mac, const char **why, apr_pool_t *p)
 {
     const char *value;
     size_t len = 0;
-    regmatch_t match[2];
 
     if (leaf == NULL) {
         *why = "no client certificate";
@@ -201,27 +303,44 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
         }
         return 1;
     }
-    if (regexec(&rule->regex, value, 2, match, 0) != 0 || match[1].rm_so < 0) {
-        *why = apr_psprintf(p, "%s '%s' does not match '%s'", rule->attribute_name,
-                            value, rule->pattern);
-        return 0;
+    return mac_from_first_group(value, len, rule, mac, why, p);
+}
+
+/* Does a maximal run of hex digits in text[0..len) end in the MAC?  Only a
+ * run's last 12 digits name a device, so one run names at most one. */
+static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start, j;
+        if (hex_value(text[i]) < 0) {
+            i++;
+            continue;
+        }
+        for (start = i; i < len && hex_value(text[i]) >= 0; i++) {
+            /* to the end of the run */
+        }
+        if (i - start < PROVAUTH_MAC_LEN) {
+            continue;
+        }
+        for (j = 0; j < PROVAUTH_MAC_LEN; j++) {
+            char digit = text[i - PROVAUTH_MAC_LEN + j];
+            if ("0123456789abcdef"[hex_value(digit)] != mac->hex[j]) {
+                break;
+            }
+        }
+        if (j == PROVAUTH_MAC_LEN) {
+            return 1;
+        }
     }
-    if (!provauth_mac_parse(value + match[1].rm_so,
-                            (size_t)(match[1].rm_eo - match[1].rm_so), mac)) {
-        *why = apr_psprintf(p, "%s '%s': '%.*s' is not a MAC address",
-                            rule->attribute_name, value,
-                            (int)(match[1].rm_eo - match[1].rm_so),
-                            value + match[1].rm_so);
-        return 0;
-    }
-    return 1;
+    return 0;
 }
 
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path)
 {
     const char *haystack = url_path;
-    size_t len, i;
 
     if (url_path == NULL || mac->hex[0] == '\0') {
         return 0;
@@ -230,11 +349,6 @@ int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
         const char *slash = strrchr(url_path, '/');
         haystack = slash ? slash + 1 : url_path;
     }
-    len = strlen(haystack);
-    for (i = 0; i + PROVAUTH_MAC_LEN <= len; i++) {
-        if (strncasecmp(haystack + i, mac->hex, PROVAUTH_MAC_LEN) == 0) {
-            return 1;
-        }
-    }
-    return 0;
+    /* '/' is no hex digit: in the whole path, every segment has its own runs */
+    return mac_ends_a_run(mac, haystack, strlen(haystack));
 }
