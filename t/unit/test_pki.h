@@ -39,6 +39,7 @@ Suite *load_suite(void);
 Suite *handshake_suite(void);
 Suite *mac_suite(void);
 Suite *allowlist_suite(void);
+Suite *decision_suite(void);
 
 /* ---- times ---- */
 
