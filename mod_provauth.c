@@ -104,6 +104,8 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 static void register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_rewrite's and mod_dir's fixups act on the request. */
+    ap_hook_fixups(provauth_subreq_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,
