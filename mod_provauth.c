@@ -124,6 +124,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(provauth_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(provauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Before mod_rewrite's and mod_dir's fixups act on the request. */
+    ap_hook_fixups(provauth_subreq_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,

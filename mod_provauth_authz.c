@@ -2,6 +2,9 @@
  * applications and logs, the denial log line and the authz providers.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <string.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "httpd.h"
@@ -13,9 +16,12 @@
 #include "mod_auth.h"
 
 #include "provauth_allowlist.h"
+#include "provauth_decision.h"
 #include "provauth_log.h"
 
 #include "mod_provauth_private.h"
+
+APLOG_USE_MODULE(provauth);
 
 /* ---------------------------------------------------------------------
  * Per-request decision, variables and the denial log line
@@ -31,6 +37,8 @@ typedef struct {
     int has_mac;                         /* mac holds the device's MAC */
     provauth_mac_t mac;
     const char *no_mac_reason;           /* why not, when !has_mac */
+    int inner_denial_watched;            /* sub-request/redirect: log registered */
+    int error_logged;                    /* PA00102 written */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -88,6 +96,12 @@ static provauth_request_t *request_state(request_rec *r)
         state->denial_reason = "not a TLS connection";
         goto done;
     }
+    if (provauth_conn_failed(conn)) {
+        state->internal_error = 1;
+        state->status = PROVAUTH_STATUS_FAILED;
+        state->denial_reason = "internal error while setting up the TLS connection";
+        goto done;
+    }
     sconf = provauth_server_conf(r->server);
     dconf = provauth_dir_conf(r);
     trust.anchors = dconf->anchors ? dconf->anchors : sconf->ssl_anchors;
@@ -129,6 +143,48 @@ done:
     return state;
 }
 
+/* One PA00101 line: the request refused, and for a sub-request or an
+ * internal redirect what it was reached from. */
+static void log_denial_line(request_rec *r, const provauth_request_t *state)
+{
+    const provauth_verdict_t *verdict = state->verdict;
+    const char *via = "";
+
+    if (r->main != NULL) {
+        via = apr_psprintf(r->pool, "; sub-request of %s \"%s\"",
+                           ap_escape_logitem(r->pool, r->main->method),
+                           ap_escape_logitem(r->pool, r->main->uri));
+    }
+    else if (r->prev != NULL) {
+        via = apr_psprintf(r->pool, "; internal redirect from \"%s\"",
+                           ap_escape_logitem(r->pool, r->prev->uri));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  PROVAUTH_LOGNO(00101) "denied by Require %s: %s; client %s, status %s, "
+                  "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"%s",
+                  state->denied_by, ap_escape_logitem(r->pool, state->denied_because),
+                  r->useragent_ip, provauth_status_name(state->status),
+                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
+                  verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
+                  verdict ? verdict->serial : "-",
+                  ap_escape_logitem(r->pool, r->uri), via);
+}
+
+/* A sub-request or internal redirect gets no log_transaction of its own:
+ * its denial is logged when httpd releases it, if it was refused (fixups,
+ * which run once it is granted, clear the note). */
+static apr_status_t log_denial_of_inner_request(void *data)
+{
+    request_rec *r = data;
+    const provauth_request_t *state = ap_get_module_config(r->request_config,
+                                                           &provauth_module);
+
+    if (state != NULL && state->denied_by != NULL && r->status == HTTP_FORBIDDEN) {
+        log_denial_line(r, state);
+    }
+    return APR_SUCCESS;
+}
+
 /* Providers note why they deny; the line is logged only if the request
  * ends up refused (a RequireAny may still grant it). */
 static void note_denial(request_rec *r, provauth_request_t *state,
@@ -141,6 +197,10 @@ static void note_denial(request_rec *r, provauth_request_t *state,
         if (device_trusted(state)) {
             apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
         }
+        if (!ap_is_initial_req(r) && !state->inner_denial_watched) {
+            state->inner_denial_watched = 1;
+            apr_pool_pre_cleanup_register(r->pool, r, log_denial_of_inner_request);
+        }
     }
 }
 
@@ -149,53 +209,162 @@ int provauth_log_denial(request_rec *r)
 {
     const provauth_request_t *state = ap_get_module_config(r->request_config,
                                                            &provauth_module);
-    const provauth_verdict_t *verdict;
 
     if (state == NULL || state->denied_by == NULL || r->status != HTTP_FORBIDDEN) {
         return DECLINED;
     }
-    verdict = state->verdict;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "%sdenied by Require %s: %s; client %s, status %s, "
-                  "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"",
-                  state->internal_error ? PROVAUTH_LOGNO(00102)
-                                        : PROVAUTH_LOGNO(00101),
-                  state->denied_by, ap_escape_logitem(r->pool, state->denied_because),
-                  r->useragent_ip, provauth_status_name(state->status),
-                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
-                  verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
-                  verdict ? verdict->serial : "-",
-                  ap_escape_logitem(r->pool, r->uri));
+    log_denial_line(r, state);
     return OK;
+}
+
+/* An internal error ends authorization with 500 at once (mod_authz_core
+ * expects the provider to have logged why); once per request. */
+static authz_status internal_error(request_rec *r, provauth_request_t *state,
+                                   const char *provider, const char *reason)
+{
+    const provauth_verdict_t *verdict = state->verdict;
+
+    if (!state->error_logged) {
+        state->error_logged = 1;
+        apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      PROVAUTH_LOGNO(00102) "internal error in Require %s: %s; "
+                      "answered 500 (a negation cannot turn this into a grant); "
+                      "client %s, subject \"%s\", uri \"%s\"",
+                      provider, ap_escape_logitem(r->pool, reason), r->useragent_ip,
+                      verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+    return AUTHZ_GENERAL_ERROR;
+}
+
+/* The facts a Require line is decided on. */
+static void request_facts(const provauth_request_t *state, provauth_facts_t *facts)
+{
+    memset(facts, 0, sizeof(*facts));
+    facts->check_failed = state->internal_error;
+    facts->status = state->status;
+    facts->status_reason = state->denial_reason;
+    facts->mac = state->has_mac ? &state->mac : NULL;
+    facts->no_mac_reason = state->no_mac_reason;
 }
 
 /* ---------------------------------------------------------------------
  * Authorization providers
  * ------------------------------------------------------------------ */
 
+/* A Require provauth-* line as parsed. */
+typedef struct {
+    provauth_requirement_e requirement;
+    int negated;                          /* its grant refuses the request */
+    const char *list_path;                /* provauth-allowlist */
+    const provauth_allowlist_t *list;
+} provauth_require_t;
+
+/* Does this line's grant refuse the request: "Require not ..." or inside
+ * an odd number of <RequireNone> sections?  (Only for the log line: the
+ * logic itself is mod_authz_core's.) */
+static int require_is_negated(const cmd_parms *cmd)
+{
+    const ap_directive_t *line = cmd->directive;
+    const ap_directive_t *section;
+    int negated = 0;
+
+    if (line == NULL) {
+        return 0;
+    }
+    if (line->args != NULL && strncasecmp(line->args, "not", 3) == 0
+        && apr_isspace(line->args[3])) {
+        negated = 1;
+    }
+    for (section = line->parent; section != NULL; section = section->parent) {
+        if (strcasecmp(section->directive, "<RequireNone") == 0) {
+            negated = !negated;
+        }
+    }
+    return negated;
+}
+
+static provauth_require_t *make_require(cmd_parms *cmd,
+                                        provauth_requirement_e requirement)
+{
+    provauth_require_t *require = apr_pcalloc(cmd->pool, sizeof(*require));
+
+    require->requirement = requirement;
+    require->negated = require_is_negated(cmd);
+    provauth_note_provider_in_section(cmd);
+    return require;
+}
+
+/* Why a negated line refused: what it granted. */
+static const char *negated_grant_reason(request_rec *r, const provauth_request_t *state,
+                                        const provauth_require_t *require)
+{
+    switch (require->requirement) {
+    case PROVAUTH_REQUIRE_DEVICE:
+        return apr_psprintf(r->pool, "negated: a trusted device (%s)",
+                            provauth_status_name(state->status));
+    case PROVAUTH_REQUIRE_ALLOWLIST:
+        return apr_psprintf(r->pool, "negated: MAC %s is in the allow-list %s",
+                            state->mac.hex, require->list_path);
+    default:
+        return apr_psprintf(r->pool, "negated: MAC %s is in the requested %s",
+                            state->mac.hex,
+                            require->requirement == PROVAUTH_REQUIRE_MAC_PATH
+                                ? "path" : "file name");
+    }
+}
+
+/* The answer to mod_authz_core.  An ERROR is AUTHZ_GENERAL_ERROR, never a
+ * "denied" that `Require not` would invert.  What refuses the request is
+ * noted for the log: a DENY, or under negation a GRANT (a negated DENY is
+ * only neutral). */
+static authz_status answer(request_rec *r, const char *provider,
+                           const provauth_require_t *require, const char *url_path)
+{
+    provauth_request_t *state = request_state(r);
+    provauth_facts_t facts;
+    const char *reason = NULL;
+
+    if (require == NULL) {
+        return internal_error(r, state, provider, "the Require line was not parsed");
+    }
+    request_facts(state, &facts);
+    facts.url_path = url_path;
+    facts.allowlist = require->list;
+    facts.allowlist_name = require->list_path;
+    switch (provauth_decide(&facts, require->requirement, &reason, r->pool)) {
+    case PROVAUTH_DECISION_GRANT:
+        if (require->negated) {
+            note_denial(r, state, provider, negated_grant_reason(r, state, require));
+        }
+        return AUTHZ_GRANTED;
+    case PROVAUTH_DECISION_DENY:
+        if (!require->negated) {
+            note_denial(r, state, provider, reason);
+        }
+        return AUTHZ_DENIED;
+    default:
+        return internal_error(r, state, provider, reason ? reason : "undecided");
+    }
+}
+
 static const char *device_parse(cmd_parms *cmd, const char *require_line,
                                 const void **parsed)
 {
-    (void)parsed;
     if (require_line != NULL && *require_line != '\0') {
         return "Require " PROVIDER_DEVICE " takes no arguments";
     }
     provauth_note_use(cmd, "Require " PROVIDER_DEVICE);
+    *parsed = make_require(cmd, PROVAUTH_REQUIRE_DEVICE);
     return NULL;
 }
 
 static authz_status device_check(request_rec *r, const char *require_line,
                                  const void *parsed)
 {
-    provauth_request_t *state = request_state(r);
-
     (void)require_line;
-    (void)parsed;
-    if (device_trusted(state)) {
-        return AUTHZ_GRANTED;
-    }
-    note_denial(r, state, PROVIDER_DEVICE, state->denial_reason);
-    return AUTHZ_DENIED;
+    return answer(r, PROVIDER_DEVICE, parsed, NULL);
 }
 
 static const authz_provider device_provider = {
@@ -203,41 +372,29 @@ static const authz_provider device_provider = {
     &device_parse,
 };
 
-/* Parsed form of "Require provauth-mac [path]": where the MAC must occur. */
-static const int match_last_segment = 0;
-static const int match_whole_path = 1;
-
 static const char *mac_parse(cmd_parms *cmd, const char *require_line,
                              const void **parsed)
 {
     const char *word = ap_getword_conf(cmd->temp_pool, &require_line);
+    provauth_requirement_e requirement;
 
     if (*word == '\0') {
-        *parsed = &match_last_segment;
+        requirement = PROVAUTH_REQUIRE_MAC;
     }
     else if (strcasecmp(word, "path") == 0 && *require_line == '\0') {
-        *parsed = &match_whole_path;
+        requirement = PROVAUTH_REQUIRE_MAC_PATH;
     }
     else {
         return "Require " PROVIDER_MAC " takes no argument or 'path'";
     }
     provauth_note_use(cmd, "Require " PROVIDER_MAC);
+    *parsed = make_require(cmd, requirement);
     return NULL;
-}
-
-/* Deny with the MAC's absence as PROVAUTH_ERROR and in the log. */
-static authz_status deny_without_mac(request_rec *r, provauth_request_t *state,
-                                     const char *provider)
-{
-    const char *reason = apr_pstrcat(r->pool, "no MAC: ", state->no_mac_reason, NULL);
-
-    note_denial(r, state, provider, reason);
-    return AUTHZ_DENIED;
 }
 
 /* The URL path of what is actually served: r->uri without its PATH_INFO,
  * so that /victim.cfg/<own MAC> (AcceptPathInfo, CGI, PHP) is the victim's
- * file.  NULL (deny) when the two do not line up. */
+ * file.  NULL (an error, not a grant) when the two do not line up. */
 static const char *mapped_path(request_rec *r)
 {
     apr_size_t uri_len, info_len;
@@ -256,24 +413,8 @@ static const char *mapped_path(request_rec *r)
 static authz_status mac_check(request_rec *r, const char *require_line,
                               const void *parsed)
 {
-    provauth_request_t *state = request_state(r);
-    int whole_path = (parsed == &match_whole_path);
-
     (void)require_line;
-    if (!device_trusted(state)) {
-        note_denial(r, state, PROVIDER_MAC, state->denial_reason);
-        return AUTHZ_DENIED;
-    }
-    if (!state->has_mac) {
-        return deny_without_mac(r, state, PROVIDER_MAC);
-    }
-    if (!provauth_mac_in_path(&state->mac, mapped_path(r), whole_path)) {
-        note_denial(r, state, PROVIDER_MAC,
-                   apr_psprintf(r->pool, "MAC %s is not in the requested %s",
-                                state->mac.hex, whole_path ? "path" : "file name"));
-        return AUTHZ_DENIED;
-    }
-    return AUTHZ_GRANTED;
+    return answer(r, PROVIDER_MAC, parsed, mapped_path(r));
 }
 
 static const authz_provider mac_provider = {
@@ -281,16 +422,11 @@ static const authz_provider mac_provider = {
     &mac_parse,
 };
 
-typedef struct {
-    const char *path;
-    const provauth_allowlist_t *list;
-} provauth_allowlist_ref_t;
-
 static const char *allowlist_parse(cmd_parms *cmd, const char *require_line,
                                    const void **parsed)
 {
     const char *word = ap_getword_conf(cmd->temp_pool, &require_line);
-    provauth_allowlist_ref_t *ref;
+    provauth_require_t *require;
     const void *list = NULL;
     const char *path = NULL, *err;
 
@@ -304,34 +440,18 @@ static const char *allowlist_parse(cmd_parms *cmd, const char *require_line,
     if (err != NULL) {
         return err;
     }
-    ref = apr_palloc(cmd->pool, sizeof(*ref));
-    ref->path = path;
-    ref->list = list;
-    *parsed = ref;
+    require = make_require(cmd, PROVAUTH_REQUIRE_ALLOWLIST);
+    require->list_path = path;
+    require->list = list;
+    *parsed = require;
     return NULL;
 }
 
 static authz_status allowlist_check(request_rec *r, const char *require_line,
                                     const void *parsed)
 {
-    provauth_request_t *state = request_state(r);
-    const provauth_allowlist_ref_t *ref = parsed;
-
     (void)require_line;
-    if (!device_trusted(state)) {
-        note_denial(r, state, PROVIDER_ALLOWLIST, state->denial_reason);
-        return AUTHZ_DENIED;
-    }
-    if (!state->has_mac) {
-        return deny_without_mac(r, state, PROVIDER_ALLOWLIST);
-    }
-    if (ref == NULL || !provauth_allowlist_contains(ref->list, &state->mac)) {
-        note_denial(r, state, PROVIDER_ALLOWLIST,
-                   apr_psprintf(r->pool, "MAC %s is not in the allow-list %s",
-                                state->mac.hex, ref ? ref->path : "(none)"));
-        return AUTHZ_DENIED;
-    }
-    return AUTHZ_GRANTED;
+    return answer(r, PROVIDER_ALLOWLIST, parsed, NULL);
 }
 
 static const authz_provider allowlist_provider = {

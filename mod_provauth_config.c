@@ -17,6 +17,8 @@
 
 #include "mod_provauth_private.h"
 
+APLOG_USE_MODULE(provauth);
+
 /* pconf userdata keys */
 #define KEY_FIRST_USE        "mod_provauth:first-use"
 #define KEY_LOADED_FILES     "mod_provauth:loaded-files"
@@ -73,6 +75,7 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     if (add->mac_rule) {
         conf->mac_rule = add->mac_rule;
     }
+    conf->has_provider = base->has_provider || add->has_provider;
     return conf;
 }
 
@@ -173,6 +176,23 @@ void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s",
                      APR_ARRAY_IDX(warnings, i, const char *));
     }
+}
+
+void provauth_note_provider_in_section(cmd_parms *cmd)
+{
+    provauth_dir_conf_t *conf;
+
+    if (cmd->context == NULL) {
+        return;
+    }
+    /* Our configuration of the section exists only once one of our
+     * directives was read in it: create it as httpd would. */
+    conf = ap_get_module_config(cmd->context, &provauth_module);
+    if (conf == NULL) {
+        conf = provauth_create_dir_conf(cmd->pool, cmd->path);
+        ap_set_module_config(cmd->context, &provauth_module, conf);
+    }
+    conf->has_provider = 1;
 }
 
 /* What a file directive loads: one loader per kind of file. */

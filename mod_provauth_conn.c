@@ -14,6 +14,7 @@
 #include "mod_provauth_private.h"
 
 struct provauth_conn {
+    int failed;                    /* set-up failed: every request is an error */
     SSL *ssl;
     provauth_handshake_record_t handshake;   /* what the handshake verified */
     apr_pool_t *pool;              /* verdicts, allocated under lock */
@@ -152,6 +153,11 @@ static apr_status_t release_handshake_record(void *record)
     return APR_SUCCESS;
 }
 
+int provauth_conn_failed(const provauth_conn_t *conn)
+{
+    return conn->failed;
+}
+
 int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
 {
     provauth_conn_t *conn;
@@ -162,12 +168,17 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
     }
     conn = apr_pcalloc(c->pool, sizeof(*conn));
     conn->ssl = ssl;
+    /* Until set up, a TLS connection whose requests end in an internal
+     * error (500), never one that looks like plain HTTP: a "no certificate"
+     * would be a denial that `Require not` turns into a grant. */
+    conn->failed = 1;
+    ap_set_module_config(c->conn_config, &provauth_module, conn);
     /* HTTP/2 streams allocate verdicts from worker threads while the
      * connection's own thread uses c->pool's allocator, which the event MPM
      * creates without a mutex: our pool gets an allocator of its own, used
      * only under conn->lock. */
     if (apr_allocator_create(&allocator) != APR_SUCCESS) {
-        return OK; /* no state: every provauth requirement denies */
+        return OK;
     }
     if (apr_pool_create_ex(&conn->pool, c->pool, NULL, allocator) != APR_SUCCESS) {
         apr_allocator_destroy(allocator);
@@ -184,6 +195,6 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
         return OK;
     }
 #endif
-    ap_set_module_config(c->conn_config, &provauth_module, conn);
+    conn->failed = 0;
     return OK;
 }

@@ -45,6 +45,8 @@ typedef struct {
     const char *crl_file;                 /* NULL: unset */
     STACK_OF(X509_CRL) *crls;
     const provauth_mac_rule_t *mac_rule;  /* NULL: unset (CN is the MAC) */
+    int has_provider;                     /* a Require provauth-* line applies here
+                                           * (merged by OR: never lost) */
 } provauth_dir_conf_t;
 
 extern const command_rec provauth_cmds[];
@@ -75,6 +77,11 @@ void provauth_note_use(cmd_parms *cmd, const char *what);
  * without entries, a single-valued directive repeated in one section):
  * from test_config under `apachectl -t`, from post_config otherwise. */
 void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s);
+
+/* Note, from a Require provauth-* line's parser, that the section being
+ * read (cmd->context) holds one, so that sub-requests and internal
+ * redirects under it are authorized again (mod_provauth_subreq.c). */
+void provauth_note_provider_in_section(cmd_parms *cmd);
 
 /* An allow-list file, loaded once per configuration however often named.
  * Returns an error message, or NULL with *path and *list set. */
@@ -111,12 +118,21 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy);
  * NULL when it is not a TLS connection of ours. */
 provauth_conn_t *provauth_conn_get(conn_rec *c);
 
+/* Did setting up the connection's state fail?  Its requests are then
+ * internal errors. */
+int provauth_conn_failed(const provauth_conn_t *conn);
+
 /* The verdict for the connection's peer certificate under trust, computed
  * once per connection and trust; *mac is the leaf's MAC by rule.  NULL or
  * rv != APR_SUCCESS: internal error. */
 const provauth_cached_verdict_t *provauth_conn_verdict(
     provauth_conn_t *conn, const provauth_trust_t *trust,
     const provauth_mac_rule_t *rule, const provauth_cached_mac_t **mac);
+
+/* ---- sub-requests and internal redirects (mod_provauth_subreq.c) ---- */
+
+/* fixups, first of all: authorize again what httpd did not. */
+int provauth_subreq_fixups(request_rec *r);
 
 /* ---- requests and authorization (mod_provauth_authz.c) ---- */
 

@@ -317,3 +317,19 @@ def error_log_guard(expect_log):
         unexpected = server.problems(lines, expect_log + server.allowed_startup)
         assert not unexpected, ("unexpected warn/error lines in "
                                 f"{server.error_log}:\n" + "\n".join(unexpected))
+
+
+# ---- sub-requests, internal redirects and WebDAV (tests 500-519) ----------
+# An instance of their own: it loads rewrite, dir, negotiation and include,
+# which would change what the shared instance serves.
+
+@pytest.fixture(scope="session")
+def subreq_httpd(workdir, pki):
+    from httpd import BASE_MODULES
+    from subreq_server import SUBREQ_MODULES, subreq_body, subreq_files
+    server = _start(workdir, "subreq", subreq_body, pki, ["sub"], module_path(),
+                    BASE_MODULES + SUBREQ_MODULES)
+    subreq_files(server.root)
+    yield server
+    server.stop()
+    SERVERS.remove(server)

@@ -40,6 +40,7 @@ Suite *handshake_suite(void);
 Suite *mac_suite(void);
 Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
+Suite *decision_suite(void);
 
 /* ---- times ---- */
 

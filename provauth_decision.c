@@ -1,0 +1,72 @@
+/* provauth_decision.c: grant, deny or error for one Require provauth-* line;
+ * pure, so that every branch (the internal errors included) is unit tested. */
+#include <apr_strings.h>
+
+#include "provauth_decision.h"
+
+static provauth_decision_e deny(const char **reason, const char *why)
+{
+    *reason = why;
+    return PROVAUTH_DECISION_DENY;
+}
+
+static provauth_decision_e error(const char **reason, const char *why)
+{
+    *reason = why;
+    return PROVAUTH_DECISION_ERROR;
+}
+
+provauth_decision_e provauth_decide(const provauth_facts_t *facts,
+                                    provauth_requirement_e requirement,
+                                    const char **reason, apr_pool_t *p)
+{
+    *reason = NULL;
+    if (facts == NULL) {
+        return error(reason, "no facts about the request");
+    }
+    if (requirement != PROVAUTH_REQUIRE_DEVICE && requirement != PROVAUTH_REQUIRE_MAC
+        && requirement != PROVAUTH_REQUIRE_MAC_PATH
+        && requirement != PROVAUTH_REQUIRE_ALLOWLIST) {
+        return error(reason, "unknown requirement");
+    }
+    if (facts->check_failed) {
+        return error(reason, facts->status_reason ? facts->status_reason
+                                                  : "the certificate could not be checked");
+    }
+    if (!PROVAUTH_STATUS_IS_TRUSTED(facts->status)) {
+        return deny(reason, facts->status_reason ? facts->status_reason
+                                                 : "untrusted certificate");
+    }
+    if (requirement == PROVAUTH_REQUIRE_DEVICE) {
+        return PROVAUTH_DECISION_GRANT;
+    }
+    if (facts->mac == NULL) {
+        return deny(reason, apr_pstrcat(p, "no MAC: ",
+                                        facts->no_mac_reason ? facts->no_mac_reason
+                                                             : "unknown reason",
+                                        NULL));
+    }
+    if (requirement == PROVAUTH_REQUIRE_ALLOWLIST) {
+        if (facts->allowlist == NULL) {
+            return error(reason, "the allow-list is not loaded");
+        }
+        if (!provauth_allowlist_contains(facts->allowlist, facts->mac)) {
+            return deny(reason, apr_psprintf(p, "MAC %s is not in the allow-list %s",
+                                             facts->mac->hex,
+                                             facts->allowlist_name ? facts->allowlist_name
+                                                                   : "(unnamed)"));
+        }
+        return PROVAUTH_DECISION_GRANT;
+    }
+    if (facts->url_path == NULL) {
+        return error(reason, "the path served could not be determined");
+    }
+    if (!provauth_mac_in_path(facts->mac, facts->url_path,
+                              requirement == PROVAUTH_REQUIRE_MAC_PATH)) {
+        return deny(reason, apr_psprintf(p, "MAC %s is not in the requested %s",
+                                         facts->mac->hex,
+                                         requirement == PROVAUTH_REQUIRE_MAC_PATH
+                                             ? "path" : "file name"));
+    }
+    return PROVAUTH_DECISION_GRANT;
+}
