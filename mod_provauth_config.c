@@ -26,8 +26,6 @@ APLOG_USE_MODULE(provauth);
 #define KEY_SINGLE_SEEN      "mod_provauth:single-valued-seen"
 #define KEY_WARNINGS         "mod_provauth:config-warnings"
 
-APLOG_USE_MODULE(provauth);
-
 void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     provauth_server_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
