@@ -113,6 +113,11 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
     provauth_conn_t *conn, const provauth_trust_t *trust,
     const provauth_mac_rule_t *rule, const provauth_cached_mac_t **mac);
 
+/* post_read_request, after mod_ssl's: refuse with 421 a request whose
+ * virtual host would not forgive a validity-period error that the
+ * handshake's virtual host forgave (or, resumed, may have forgiven). */
+int provauth_conn_check_vhost(request_rec *r);
+
 /* ---- requests and authorization (mod_provauth_authz.c) ---- */
 
 void provauth_authz_register(apr_pool_t *p);
