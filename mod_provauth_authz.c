@@ -17,6 +17,10 @@
 
 #include "mod_provauth_private.h"
 
+/* Log lines of this file carry the module's name ([provauth:...]), so
+ * that LogLevel provauth:... applies to them. */
+APLOG_USE_MODULE(provauth);
+
 /* ---------------------------------------------------------------------
  * Per-request decision, variables and the denial log line
  * ------------------------------------------------------------------ */

@@ -178,3 +178,14 @@ class TestOpensslSClient:
         for reply in (first, second):
             assert reply.status == 200, str(reply)
             assert reply.headers.get("x-ssl-client-verify") == "SUCCESS", str(reply)
+
+
+def test_denials_are_logged_under_the_module_name(server, pki, noise):
+    """`LogLevel provauth:...` must reach the request messages too."""
+    server.new_log_lines()
+    reply = Client(pki, "selfsigned-expired", "1.3").get(server.ports["accept"],
+                                                         "/dev/0004f2000001.cfg")
+    assert reply.status == 403, str(reply)
+    server.settle()
+    lines = [line for line in server.new_log_lines() if "PA00101" in line]
+    assert len(lines) == 1 and "[provauth:error]" in lines[0], lines
