@@ -4,7 +4,9 @@ name-based virtual hosts on one port with equal mod_ssl client-auth settings,
 a.test accepting expired certificates and b.test not (issue 9, item 3)."""
 import pytest
 
+from clients import curl
 from conftest import COMMON, tls_vhost
+from httpd import BASE_MODULES, module_available
 from tls_session import Client, start_server, stop_server
 
 TLS = ["1.2", "1.3"]
@@ -20,8 +22,13 @@ DIRS = """
 PATHS = ["/dev/0004f2000001.cfg", "/sslv/0004f2000001.cfg", "/open/shared.cfg"]
 
 
+HTTP2 = module_available("http2")
+
+
 def body(pki):
     intermediates = f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
+    if HTTP2:
+        intermediates += "\n    Protocols h2 http/1.1"
     accept = "    ProvAuthAcceptExpired On\n" + intermediates
     body = COMMON
     for key, verify in [("sni", "require"), ("sni_noca", "optional_no_ca")]:
@@ -35,7 +42,8 @@ def body(pki):
 @pytest.fixture(scope="module")
 def server(workdir, pki):
     server = start_server(workdir, "sni522", body(pki), ["sni", "sni_noca"],
-                          extra_dirs=["sslv"])
+                          extra_dirs=["sslv"],
+                          modules=BASE_MODULES + (["http2"] if HTTP2 else []))
     yield server
     stop_server(server)
 
@@ -104,6 +112,21 @@ class TestFullHandshake:
             server.ports[port], ["/dev/0004f2000001.cfg"] * 2, sni="a.test",
             host=["a.test", "b.test"])
         assert statuses(replies) == [200, 421], [str(r) for r in replies]
+
+
+@pytest.mark.skipif(not HTTP2, reason="mod_http2 not installed")
+class TestHttp2:
+    """Streams run on secondary connections; the TLS state is the primary's."""
+
+    def test_expired_device_h2_stream_for_host_b_is_refused(self, server, pki, refused_log):
+        reply = curl(pki, server.ports["sni"], "/dev/0004f2000001.cfg", "expired",
+                     http2=True, sni="a.test", extra=["-H", "Host: b.test"])
+        assert (reply.status, reply.http_version) == (421, "2"), str(reply)
+
+    def test_expired_device_h2_stream_for_host_a_is_served(self, server, pki):
+        reply = curl(pki, server.ports["sni"], "/dev/0004f2000001.cfg", "expired",
+                     http2=True, sni="a.test")
+        assert (reply.status, reply.http_version) == (200, "2"), str(reply)
 
 
 @pytest.mark.parametrize("tls", TLS)

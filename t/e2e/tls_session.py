@@ -84,7 +84,7 @@ def s_client(pki, port, path, device, tls, sess_out=None, sess_in=None, sni="loc
                  http_version=f"TLSv{tls}")
 
 
-def start_server(workdir, name, body, ports, log_level="info", extra_dirs=()):
+def start_server(workdir, name, body, ports, log_level="info", extra_dirs=(), modules=None):
     """A provauth httpd of its own (config body with {root} and the port
     keys), under the suite's error-log guard; stop it with stop_server."""
     root = os.path.join(workdir, name)
@@ -97,7 +97,7 @@ def start_server(workdir, name, body, ports, log_level="info", extra_dirs=()):
             out.write(f"{directory}/0004f2000001.cfg\n")
         os.chmod(path, 0o755)
         os.chmod(os.path.join(path, "0004f2000001.cfg"), 0o644)
-    server = Httpd(root, body, module=module_path(),
+    server = Httpd(root, body, module=module_path(), modules=modules,
                    ports={key: free_port() for key in ports}, log_level=log_level)
     server.start()
     server.allowed_startup = STARTUP_NOISE
