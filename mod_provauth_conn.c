@@ -248,12 +248,49 @@ static const char *resumed_chain_problem(provauth_conn_t *conn,
     }
 }
 
+/* The PA00110/PA00111 line: why the request is refused. */
+static void log_refusal(request_rec *r, provauth_conn_t *conn,
+                        const provauth_handshake_t *policy, X509 *peer,
+                        const char *resumed_problem)
+{
+    const char *sni = SSL_get_servername(conn->ssl, TLSEXT_NAMETYPE_host_name);
+    const char *handshake_vhost = (policy && policy->vhost_name) ? policy->vhost_name : "?";
+    const char *host = r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "(none)";
+    provauth_verdict_t leaf;
+
+    sni = sni ? ap_escape_logitem(r->pool, sni) : "(none)";
+    if (provauth_describe_leaf(&leaf, peer, time(NULL), r->pool) != APR_SUCCESS) {
+        leaf.subject = "?";
+    }
+    if (resumed_problem == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00110)
+                      "refused with 421: the TLS handshake (SNI %s, virtual host "
+                      "%s) accepted a certificate outside its validity period by "
+                      DIR_ACCEPT_EXPIRED " On, but the request (Host %s) is for "
+                      "the virtual host %s, which does not accept expired "
+                      "certificates; subject \"%s\", uri \"%s\"",
+                      sni, handshake_vhost, host, serving_vhost_name(r),
+                      ap_escape_logitem(r->pool, leaf.subject),
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00111)
+                      "refused with 421: the TLS session was resumed (SNI %s, "
+                      "virtual host %s, which accepts expired certificates) and "
+                      "the client's certificate chain %s, but the request (Host "
+                      "%s) is for the virtual host %s, which does not accept "
+                      "expired certificates; subject \"%s\", uri \"%s\"",
+                      sni, handshake_vhost, resumed_problem, host,
+                      serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+}
+
 int provauth_conn_check_vhost(request_rec *r)
 {
     provauth_conn_t *conn;
     const provauth_handshake_t *policy;
-    provauth_verdict_t leaf;
-    const char *sni, *handshake_vhost, *problem;
+    const char *problem;
     X509 *peer;
 
     /* Initial requests only, as mod_ssl: an ErrorDocument for our own 421
@@ -264,39 +301,14 @@ int provauth_conn_check_vhost(request_rec *r)
         return DECLINED;
     }
     policy = provauth_handshake_policy(conn->ssl);
-    sni = SSL_get_servername(conn->ssl, TLSEXT_NAMETYPE_host_name);
-    sni = sni ? ap_escape_logitem(r->pool, sni) : "(none)";
-    handshake_vhost = (policy && policy->vhost_name) ? policy->vhost_name : "?";
-    if (provauth_describe_leaf(&leaf, peer, time(NULL), r->pool) != APR_SUCCESS) {
-        leaf.subject = "?";
-    }
-
     if (conn->handshake.forgave_time_error) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00110)
-                      "refused with 421: the TLS handshake (SNI %s, virtual host "
-                      "%s) accepted a certificate outside its validity period by "
-                      DIR_ACCEPT_EXPIRED " On, but the request (Host %s) is for "
-                      "the virtual host %s, which does not accept expired "
-                      "certificates; subject \"%s\", uri \"%s\"",
-                      sni, handshake_vhost,
-                      r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "(none)",
-                      serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
-                      ap_escape_logitem(r->pool, r->uri));
+        log_refusal(r, conn, policy, peer, NULL);
         return HTTP_MISDIRECTED_REQUEST;
     }
     if (!SSL_session_reused(conn->ssl) || policy == NULL || !policy->accept_time_errors
         || (problem = resumed_chain_problem(conn, policy, r->pool)) == NULL) {
         return DECLINED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00111)
-                  "refused with 421: the TLS session was resumed (SNI %s, virtual "
-                  "host %s, which accepts expired certificates) and the client's "
-                  "certificate chain %s, but the request (Host %s) is for the "
-                  "virtual host %s, which does not accept expired certificates; "
-                  "subject \"%s\", uri \"%s\"",
-                  sni, handshake_vhost, problem,
-                  r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "(none)",
-                  serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
-                  ap_escape_logitem(r->pool, r->uri));
+    log_refusal(r, conn, policy, peer, problem);
     return HTTP_MISDIRECTED_REQUEST;
 }
