@@ -161,6 +161,8 @@ static void register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(ssl, pre_handshake, provauth_conn_pre_handshake, NULL, NULL,
                       APR_HOOK_MIDDLE);
     provauth_authz_register(p);
+    provauth_registry_register_hooks(p);
+    provauth_status_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(provauth) = {

@@ -41,6 +41,8 @@ typedef struct {
     const char *no_mac_reason;           /* why not, when !has_mac */
     int inner_denial_watched;            /* sub-request/redirect: log registered */
     int error_logged;                    /* PA00102 written */
+    const provauth_cached_verdict_t *cached;   /* the verdict's cache entry */
+    int provider_ran;                    /* a Require provauth-* line was asked */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -122,6 +124,7 @@ static provauth_request_t *request_state(request_rec *r)
         state->denial_reason = "internal error while verifying the certificate";
         goto done;
     }
+    state->cached = cached;
     state->verdict = &cached->verdict;
     state->status = cached->verdict.status;
     if (state->status == PROVAUTH_STATUS_NONE) {
@@ -217,6 +220,55 @@ int provauth_log_denial(request_rec *r)
     }
     log_denial_line(r, state);
     return OK;
+}
+
+/* Why a provider refused, in the categories mod_status counts. */
+static provauth_denial_e denial_kind(const provauth_request_t *state)
+{
+    if (state->status == PROVAUTH_STATUS_NONE) {
+        return PROVAUTH_DENIAL_NO_CERTIFICATE;
+    }
+    if (!device_trusted(state)) {
+        return PROVAUTH_DENIAL_UNTRUSTED;
+    }
+    if (state->denied_because != NULL && strncmp(state->denied_because, "negated", 7) == 0) {
+        return PROVAUTH_DENIAL_NEGATED;
+    }
+    if (!state->has_mac) {
+        return PROVAUTH_DENIAL_NO_MAC;
+    }
+    return strcmp(state->denied_by, PROVIDER_ALLOWLIST) == 0
+        ? PROVAUTH_DENIAL_NOT_IN_ALLOWLIST : PROVAUTH_DENIAL_MAC_NOT_IN_PATH;
+}
+
+int provauth_request_report(request_rec *r, provauth_request_report_t *report)
+{
+    const provauth_request_t *state = ap_get_module_config(r->request_config,
+                                                           &provauth_module);
+
+    if (state == NULL) {
+        return 0;
+    }
+    memset(report, 0, sizeof(*report));
+    report->status = state->status;
+    report->cached = state->internal_error ? NULL : state->cached;
+    /* For an untrusted certificate: the MAC it claims (its record is keyed
+     * by fingerprint all the same). */
+    report->mac = state->has_mac ? &state->mac : NULL;
+    if (state->denied_by != NULL && r->status == HTTP_FORBIDDEN) {
+        report->outcome = PROVAUTH_OUTCOME_DENIED;
+        report->reason = state->denied_because;
+        report->denial = denial_kind(state);
+    }
+    else if (state->provider_ran) {
+        report->outcome = PROVAUTH_OUTCOME_GRANTED;
+    }
+    /* [report] a report-only would-be denial: PROVAUTH_OUTCOME_WOULD_DENY
+     * with its reason, once branch 'report' is merged. */
+    else {
+        report->outcome = PROVAUTH_OUTCOME_SEEN;
+    }
+    return 1;
 }
 
 /* An internal error ends authorization with 500 at once (mod_authz_core
@@ -331,6 +383,7 @@ static authz_status answer(request_rec *r, const char *provider,
     if (require == NULL) {
         return internal_error(r, state, provider, "the Require line was not parsed");
     }
+    state->provider_ran = 1;
     request_facts(state, &facts);
     facts.url_path = url_path;
     facts.allowlist = require->list;

@@ -420,6 +420,15 @@ static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribu
     return NULL;
 }
 
+static const char *set_device_registry(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_server_conf_t *conf = provauth_server_conf(cmd->server);
+
+    (void)dconf;
+    warn_if_repeated(cmd, conf);
+    return provauth_registry_configure(cmd, conf, arg);
+}
+
 const command_rec provauth_cmds[] = {
     AP_INIT_FLAG(DIR_ACCEPT_EXPIRED, set_accept_expired, NULL, RSRC_CONF,
                  "On: let client certificates whose only fault is their validity "
@@ -436,6 +445,9 @@ const command_rec provauth_cmds[] = {
     AP_INIT_TAKE12(DIR_MAC_FROM, set_mac_from, NULL, RSRC_CONF | ACCESS_CONF,
                    "certificate subject attribute carrying the device MAC, and an "
                    "optional regex whose first group is the MAC (default: CN)"),
+    AP_INIT_TAKE1(DIR_DEVICE_REGISTRY, set_device_registry, NULL, RSRC_CONF,
+                  "socache provider[:arguments] keeping a record per device, or none "
+                  "(default: shmcb in the runtime directory, for about 10^5 devices)"),
     { NULL }
 };
 

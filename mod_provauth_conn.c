@@ -3,6 +3,7 @@
  * HTTP/2 streams share the primary connection's results under a lock.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <string.h>
 #include <time.h>
 
 #include <apr_allocator.h>
@@ -207,6 +208,116 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
 #endif
     conn->failed = 0;
     return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * What the connection's requests tell the device registry: counted here,
+ * per verdict, and written once when the connection closes
+ * ------------------------------------------------------------------ */
+
+/* A contribution older than this is written at the next request rather than
+ * at close, so that long-lived connections (HTTP/2) show up meanwhile. */
+#define PENDING_MAX_AGE 60
+
+int provauth_conn_forgave_expiry(const provauth_conn_t *conn)
+{
+    return conn->handshake.forgave_time_error;
+}
+
+int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verdict_t *cached,
+                               const provauth_request_report_t *report,
+                               apr_int64_t when, int shared)
+{
+    /* The entry is this connection's own (its verdict list). */
+    provauth_cached_verdict_t *entry = (provauth_cached_verdict_t *)cached;
+    provauth_registry_pending_t *pending;
+    int due;
+
+#if APR_HAS_THREADS
+    /* HTTP/2 streams share the connection; an HTTP/1 request has it alone. */
+    if (shared && apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
+        return 0;
+    }
+#else
+    (void)shared;
+#endif
+    pending = entry->pending;
+    if (pending == NULL) {
+        pending = apr_pcalloc(conn->pool, sizeof(*pending));
+        entry->pending = pending;
+    }
+    if (pending->requests++ == 0) {
+        pending->first_request = when;
+    }
+    pending->last_request = when;
+    switch (report->outcome) {
+    case PROVAUTH_OUTCOME_GRANTED:
+        pending->granted++;
+        break;
+    case PROVAUTH_OUTCOME_DENIED:
+        pending->denied++;
+        pending->last_denied = when;
+        provauth_record_set_text(pending->last_reason, sizeof(pending->last_reason),
+                                 report->reason);
+        break;
+    case PROVAUTH_OUTCOME_WOULD_DENY:
+        /* [report] a would-be denial keeps its reason, not a denial time. */
+        pending->would_deny++;
+        provauth_record_set_text(pending->last_reason, sizeof(pending->last_reason),
+                                 report->reason);
+        break;
+    case PROVAUTH_OUTCOME_SEEN:
+        break;
+    }
+    if (report->mac != NULL) {
+        pending->has_mac = 1;
+        pending->mac = *report->mac;
+    }
+    due = when - pending->first_request >= PENDING_MAX_AGE;
+#if APR_HAS_THREADS
+    if (shared) {
+        apr_thread_mutex_unlock(conn->lock);
+    }
+#endif
+    return due;
+}
+
+void provauth_conn_take_pending(provauth_conn_t *conn, provauth_pending_fn fn,
+                                void *baton)
+{
+    provauth_cached_verdict_t *cached;
+    provauth_registry_pending_t *taken = NULL;
+    const provauth_cached_verdict_t **owners = NULL;
+    int count = 0, i;
+
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
+        return;
+    }
+#endif
+    for (cached = conn->verdicts; cached; cached = cached->next) {
+        count += (cached->pending != NULL && cached->pending->requests > 0);
+    }
+    if (count > 0) {
+        taken = apr_palloc(conn->pool, sizeof(*taken) * (apr_size_t)count);
+        owners = apr_palloc(conn->pool,
+                            sizeof(const provauth_cached_verdict_t *) * (apr_size_t)count);
+        i = 0;
+        for (cached = conn->verdicts; cached; cached = cached->next) {
+            if (cached->pending != NULL && cached->pending->requests > 0) {
+                owners[i] = cached;
+                taken[i++] = *cached->pending;
+                memset(cached->pending, 0, sizeof(*cached->pending));
+            }
+        }
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(conn->lock);
+#endif
+    /* Written outside the lock: other streams go on meanwhile. */
+    for (i = 0; i < count; i++) {
+        fn(baton, owners[i], &taken[i]);
+    }
 }
 
 /* ---------------------------------------------------------------------

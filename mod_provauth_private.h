@@ -12,6 +12,7 @@
 
 #include "provauth_handshake.h"
 #include "provauth_mac.h"
+#include "provauth_registry.h"
 #include "provauth_verify.h"
 
 extern module AP_MODULE_DECLARE_DATA provauth_module;
@@ -27,13 +28,23 @@ extern module AP_MODULE_DECLARE_DATA provauth_module;
 #define PROVIDER_DEVICE      "provauth-device"
 #define PROVIDER_MAC         "provauth-mac"
 #define PROVIDER_ALLOWLIST   "provauth-allowlist"
+#define DIR_DEVICE_REGISTRY  "ProvAuthDeviceRegistry"
+#define HANDLER_STATUS       "provauth-status"
 
 /* ---- configuration (mod_provauth_config.c) ---- */
+
+struct ap_socache_provider_t;
+struct ap_socache_instance_t;
 
 typedef struct {
     int accept_expired;          /* PROVAUTH_UNSET, 0 or 1 */
     X509_STORE *ssl_anchors;     /* mod_ssl's client CA store for this vhost,
                                   * set by init_server; not merged */
+    /* ProvAuthDeviceRegistry (main server only; not merged) */
+    const char *registry_spec;   /* as configured, NULL: the default */
+    int registry_off;            /* "none" */
+    const struct ap_socache_provider_t *registry_provider;
+    struct ap_socache_instance_t *registry_instance;
 } provauth_server_conf_t;
 
 /* Each file directive keeps its path (for messages) beside what was loaded. */
@@ -100,6 +111,8 @@ typedef struct provauth_cached_mac {
     const char *no_mac_reason;            /* why not, when !has_mac */
 } provauth_cached_mac_t;
 
+struct provauth_registry_pending;
+
 typedef struct provauth_cached_verdict {
     struct provauth_cached_verdict *next;
     const X509 *leaf;                     /* peer certificate it is about */
@@ -107,6 +120,8 @@ typedef struct provauth_cached_verdict {
     apr_status_t rv;
     provauth_verdict_t verdict;
     provauth_cached_mac_t *macs;          /* by rule, for this leaf */
+    struct provauth_registry_pending *pending;   /* requests not yet written
+                                                 * to the device registry */
 } provauth_cached_verdict_t;
 
 typedef struct provauth_conn provauth_conn_t;
@@ -144,5 +159,114 @@ int provauth_conn_check_vhost(request_rec *r);
 void provauth_authz_register(apr_pool_t *p);
 int provauth_fixups(request_rec *r);
 int provauth_log_denial(request_rec *r);
+
+/* ---- device registry (mod_provauth_registry.c) and status
+ *      (mod_provauth_status.c) ---- */
+
+/* What a request got, for its device's record and the counters. */
+typedef enum {
+    PROVAUTH_OUTCOME_SEEN = 0,     /* variables only: no provauth Require ran */
+    PROVAUTH_OUTCOME_GRANTED,      /* a provauth Require ran and did not refuse */
+    PROVAUTH_OUTCOME_DENIED,       /* refused by a provauth Require (PA00101) */
+    PROVAUTH_OUTCOME_WOULD_DENY    /* [report] report-only: would have been refused */
+} provauth_outcome_e;
+
+/* Why a request was refused, for the mod_status counters. */
+typedef enum {
+    PROVAUTH_DENIAL_NO_CERTIFICATE = 0,
+    PROVAUTH_DENIAL_UNTRUSTED,
+    PROVAUTH_DENIAL_NO_MAC,
+    PROVAUTH_DENIAL_MAC_NOT_IN_PATH,
+    PROVAUTH_DENIAL_NOT_IN_ALLOWLIST,
+    PROVAUTH_DENIAL_NEGATED,
+    PROVAUTH_DENIAL_KINDS
+} provauth_denial_e;
+
+/* What a request tells the registry, from mod_provauth_authz.c. */
+typedef struct {
+    provauth_outcome_e outcome;
+    provauth_status_e status;
+    const provauth_cached_verdict_t *cached;  /* NULL: no certificate/verdict */
+    const provauth_mac_t *mac;                /* the device's MAC, or NULL */
+    const char *reason;                       /* why refused (DENIED, WOULD_DENY) */
+    provauth_denial_e denial;                 /* DENIED */
+} provauth_request_report_t;
+
+/* The request's report; 0 when the module established nothing for it. */
+int provauth_request_report(request_rec *r, provauth_request_report_t *report);
+
+/* A connection's requests not yet written to a device record (one per
+ * verdict, kept by mod_provauth_conn.c; times in seconds). */
+typedef struct provauth_registry_pending {
+    apr_uint32_t granted, denied, would_deny, requests;
+    apr_int64_t first_request, last_request, last_denied;
+    int has_mac;
+    provauth_mac_t mac;
+    char last_reason[PROVAUTH_REC_REASON_MAX + 1];
+} provauth_registry_pending_t;
+
+/* Add a request to its verdict's pending contribution (mod_provauth_conn.c).
+ * Returns 1 when the contribution has waited long enough (a long-lived
+ * connection) to be written now rather than when the connection closes. */
+int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verdict_t *cached,
+                               const provauth_request_report_t *report,
+                               apr_int64_t when, int shared);
+
+/* Hand each pending contribution of the connection to fn and clear it. */
+typedef void (*provauth_pending_fn)(void *baton, const provauth_cached_verdict_t *cached,
+                                    const provauth_registry_pending_t *pending);
+void provauth_conn_take_pending(provauth_conn_t *conn, provauth_pending_fn fn,
+                                void *baton);
+
+/* Did this connection's handshake need the module's expiry forgiveness? */
+int provauth_conn_forgave_expiry(const provauth_conn_t *conn);
+
+/* ProvAuthDeviceRegistry: parse "provider[:arguments]" or "none". */
+const char *provauth_registry_configure(cmd_parms *cmd, provauth_server_conf_t *conf,
+                                        const char *arg);
+
+/* Hooks of the registry: pre_config, post_config, child_init, the request
+ * counting (log_transaction) and the write at connection close. */
+void provauth_registry_register_hooks(apr_pool_t *p);
+
+/* Counters shared by every child, since the server started (they survive
+ * graceful restarts); mod_status shows them. */
+typedef struct {
+    apr_uint64_t rescued_handshakes;       /* TLS handshakes whose client
+                                            * certificate only passed by expiry
+                                            * forgiveness */
+    apr_uint64_t requests[8];              /* by provauth_rec_status_e */
+    apr_uint64_t denials[PROVAUTH_DENIAL_KINDS];
+    apr_uint64_t would_deny;               /* [report] */
+    apr_uint64_t registry_writes;          /* records written */
+    apr_uint64_t registry_misses;          /* updates skipped: the registry was
+                                            * busy or failed */
+    apr_uint64_t registry_refused;         /* untrusted updates of trusted records */
+} provauth_counters_t;
+
+/* The counters, or NULL before post_config. */
+provauth_counters_t *provauth_counters(void);
+
+/* Is the registry on in this generation?  Its description for pages. */
+int provauth_registry_enabled(void);
+const char *provauth_registry_description(void);
+/* Can the registry list its records (the provider iterates)? */
+int provauth_registry_can_list(void);
+
+/* Every record, copied out under the registry's lock (freed with p):
+ * APR_ENOTIMPL when the provider cannot list its records, APR_EINIT when
+ * the registry is off. */
+typedef struct provauth_registry_copy provauth_registry_copy_t;
+apr_status_t provauth_registry_copy(server_rec *s, apr_pool_t *p,
+                                    provauth_registry_copy_t **copy);
+/* The record at *pos (start at 0), advancing *pos; 0 after the last. */
+int provauth_registry_copy_next(const provauth_registry_copy_t *copy, apr_size_t *pos,
+                                const unsigned char **data, unsigned *len);
+unsigned provauth_registry_copy_count(const provauth_registry_copy_t *copy);
+/* How many records there are (without copying them). */
+apr_status_t provauth_registry_count(server_rec *s, apr_pool_t *p, unsigned *count);
+
+/* The status handler and the mod_status section (mod_provauth_status.c). */
+void provauth_status_register_hooks(apr_pool_t *p);
 
 #endif /* MOD_PROVAUTH_PRIVATE_H */

@@ -285,6 +285,27 @@ static void set_failed(provauth_verdict_t *verdict, int error, int depth,
     verdict->reason = reason;
 }
 
+static apr_status_t release_cert(void *cert)
+{
+    X509_free(cert);
+    return APR_SUCCESS;
+}
+
+/* Remember where the chain ended (for the device registry's vendor). */
+static void keep_root(provauth_verdict_t *verdict, STACK_OF(X509) *chain, apr_pool_t *p)
+{
+    X509 *top;
+
+    if (chain == NULL || sk_X509_num(chain) < 1) {
+        return;
+    }
+    top = sk_X509_value(chain, sk_X509_num(chain) - 1);
+    if (top != NULL && X509_up_ref(top)) {
+        apr_pool_cleanup_register(p, top, release_cert, apr_pool_cleanup_null);
+        verdict->root = top;
+    }
+}
+
 /* Classify a chain that verified with time ignored by the dates of each of
  * its certificates; expiry anywhere outranks not-yet-valid. */
 static void classify_dates(provauth_verdict_t *verdict, STACK_OF(X509) *chain,
@@ -323,6 +344,7 @@ apr_status_t provauth_classify_verified_chain(provauth_verdict_t *verdict,
     rv = provauth_describe_leaf(verdict, leaf, now, p);
     if (rv == APR_SUCCESS) {
         classify_dates(verdict, chain, now, p);
+        keep_root(verdict, chain, p);
     }
     return rv;
 }
@@ -426,6 +448,7 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
     /* Without a callback, verification stops at the first error; with time
      * ignored that error is a real one, never a mere expiry. */
     verified = X509_verify_cert(store_ctx);
+    keep_root(verdict, X509_STORE_CTX_get0_chain(store_ctx), p);
     if (verified > 0) {
         classify_dates(verdict, X509_STORE_CTX_get0_chain(store_ctx), now, p);
     }

@@ -40,6 +40,9 @@ typedef struct provauth_verdict {
     const char *subject;     /* leaf subject (RFC 2253), for logs */
     const char *issuer;      /* leaf issuer (RFC 2253), for logs */
     const char *serial;      /* leaf serial number, upper-case hex */
+    X509 *root;              /* the top of the chain that was built (its root, or
+                              * where a failed chain ended), with a reference
+                              * the pool holds; NULL when none was built */
 } provauth_verdict_t;
 
 const char *provauth_status_name(provauth_status_e status);
