@@ -53,7 +53,30 @@ static int device_trusted(const provauth_request_t *state)
 static void set_variables(request_rec *r, const provauth_request_t *state)
 {
     apr_table_t *env = r->subprocess_env;
+    const char *days_left = NULL;
+    /* Only a trusted certificate's MAC: applications use it as identity. */
+    int mac = state->has_mac && device_trusted(state);
 
+    if (state->verdict != NULL) {
+        days_left = state->cached ? state->cached->days_left_text
+                                  : apr_ltoa(r->pool, state->verdict->days_left);
+    }
+    /* Authorization usually runs before any module fills the table: then
+     * nothing is there to replace and plain adds do (per request, that is
+     * most of what the variables cost). */
+    if (apr_is_empty_table(env)) {
+        apr_table_addn(env, "PROVAUTH_STATUS", provauth_status_name(state->status));
+        if (state->status == PROVAUTH_STATUS_FAILED) {
+            apr_table_addn(env, "PROVAUTH_ERROR", state->denial_reason);
+        }
+        if (days_left != NULL) {
+            apr_table_addn(env, "PROVAUTH_DAYS_LEFT", days_left);
+        }
+        if (mac) {
+            apr_table_addn(env, "PROVAUTH_MAC", state->mac.hex);
+        }
+        return;
+    }
     apr_table_setn(env, "PROVAUTH_STATUS", provauth_status_name(state->status));
     if (state->status == PROVAUTH_STATUS_FAILED) {
         apr_table_setn(env, "PROVAUTH_ERROR", state->denial_reason);
@@ -61,15 +84,13 @@ static void set_variables(request_rec *r, const provauth_request_t *state)
     else {
         apr_table_unset(env, "PROVAUTH_ERROR");
     }
-    if (state->verdict != NULL) {
-        apr_table_setn(env, "PROVAUTH_DAYS_LEFT",
-                       apr_ltoa(r->pool, state->verdict->days_left));
+    if (days_left != NULL) {
+        apr_table_setn(env, "PROVAUTH_DAYS_LEFT", days_left);
     }
     else {
         apr_table_unset(env, "PROVAUTH_DAYS_LEFT");
     }
-    /* Only a trusted certificate's MAC: applications use it as identity. */
-    if (state->has_mac && device_trusted(state)) {
+    if (mac) {
         apr_table_setn(env, "PROVAUTH_MAC", state->mac.hex);
     }
     else {

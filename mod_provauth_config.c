@@ -2,6 +2,7 @@
  * configuration with its create/merge functions, and load-once trust files.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <string.h>
 #include <time.h>
 
 #include <apr_hash.h>
@@ -55,8 +56,20 @@ void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
 
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
+    static const provauth_dir_conf_t nothing_set;
     const provauth_dir_conf_t *base = basev, *add = addv;
-    provauth_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+    provauth_dir_conf_t *conf;
+
+    /* Sections without a directive of ours are merged on every request:
+     * nothing to combine (a configuration is all zero only when nothing
+     * was set in it). */
+    if (memcmp(add, &nothing_set, sizeof(*add)) == 0) {
+        return basev;
+    }
+    if (memcmp(base, &nothing_set, sizeof(*base)) == 0) {
+        return addv;
+    }
+    conf = apr_pcalloc(p, sizeof(*conf));
 
     /* Each file with what it loaded: a pair is inherited or replaced whole. */
     *conf = *base;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <apr_allocator.h>
+#include <apr_atomic.h>
 #include <apr_thread_mutex.h>
 
 #include <apr_strings.h>
@@ -32,6 +33,7 @@ struct provauth_conn {
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;      /* HTTP/2 streams share this connection */
 #endif
+    apr_uint32_t shared;           /* an HTTP/2 stream asked: lock from now on */
     provauth_cached_verdict_t *verdicts;
 };
 
@@ -39,11 +41,43 @@ struct provauth_conn {
  * connections whose TLS lives on the primary one. */
 provauth_conn_t *provauth_conn_get(conn_rec *c)
 {
+    provauth_conn_t *conn;
+
+    if (c->master == NULL) {
+        return ap_get_module_config(c->conn_config, &provauth_module);
+    }
     while (c->master) {
         c = c->master;
     }
-    return ap_get_module_config(c->conn_config, &provauth_module);
+    conn = ap_get_module_config(c->conn_config, &provauth_module);
+    /* Streams run on several threads at once: from the first one on, the
+     * connection's state is used under its lock.  (HTTP/1 requests come one
+     * at a time on the connection itself and need none; the flag is set by
+     * the very thread that then relies on it.) */
+    if (conn != NULL && !apr_atomic_read32(&conn->shared)) {
+        apr_atomic_set32(&conn->shared, 1);
+    }
+    return conn;
 }
+
+#if APR_HAS_THREADS
+#define LOCK_IF_SHARED(conn, failed) \
+    do { \
+        if (apr_atomic_read32(&(conn)->shared) \
+            && apr_thread_mutex_lock((conn)->lock) != APR_SUCCESS) { \
+            failed; \
+        } \
+    } while (0)
+#define UNLOCK_IF_SHARED(conn) \
+    do { \
+        if (apr_atomic_read32(&(conn)->shared)) { \
+            apr_thread_mutex_unlock((conn)->lock); \
+        } \
+    } while (0)
+#else
+#define LOCK_IF_SHARED(conn, failed) do { } while (0)
+#define UNLOCK_IF_SHARED(conn) do { } while (0)
+#endif
 
 static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
 {
@@ -112,11 +146,7 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
     X509 *leaf;
 
     *mac = NULL;
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
-        return NULL;
-    }
-#endif
+    LOCK_IF_SHARED(conn, return NULL);
     leaf = SSL_get0_peer_certificate(conn->ssl);
     for (cached = conn->verdicts; cached; cached = cached->next) {
         if (cached->leaf == leaf && trust_equal(&cached->trust, trust)) {
@@ -144,6 +174,7 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
     }
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
+        cached->days_left_text = apr_ltoa(conn->pool, cached->verdict.days_left);
         cached->next = conn->verdicts;
         conn->verdicts = cached;
     }
@@ -152,9 +183,7 @@ leave:
     if (cached->rv == APR_SUCCESS && cached->leaf != NULL) {
         *mac = cached_mac(conn, cached, rule);
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(conn->lock);
-#endif
+    UNLOCK_IF_SHARED(conn);
     return cached;
 }
 
@@ -225,22 +254,14 @@ int provauth_conn_forgave_expiry(const provauth_conn_t *conn)
 }
 
 int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verdict_t *cached,
-                               const provauth_request_report_t *report,
-                               apr_int64_t when, int shared)
+                               const provauth_request_report_t *report, apr_int64_t when)
 {
     /* The entry is this connection's own (its verdict list). */
     provauth_cached_verdict_t *entry = (provauth_cached_verdict_t *)cached;
     provauth_registry_pending_t *pending;
     int due;
 
-#if APR_HAS_THREADS
-    /* HTTP/2 streams share the connection; an HTTP/1 request has it alone. */
-    if (shared && apr_thread_mutex_lock(conn->lock) != APR_SUCCESS) {
-        return 0;
-    }
-#else
-    (void)shared;
-#endif
+    LOCK_IF_SHARED(conn, return 0);
     pending = entry->pending;
     if (pending == NULL) {
         pending = apr_pcalloc(conn->pool, sizeof(*pending));
@@ -274,11 +295,7 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
         pending->mac = *report->mac;
     }
     due = when - pending->first_request >= PENDING_MAX_AGE;
-#if APR_HAS_THREADS
-    if (shared) {
-        apr_thread_mutex_unlock(conn->lock);
-    }
-#endif
+    UNLOCK_IF_SHARED(conn);
     return due;
 }
 

@@ -122,6 +122,7 @@ typedef struct provauth_cached_verdict {
     provauth_cached_mac_t *macs;          /* by rule, for this leaf */
     struct provauth_registry_pending *pending;   /* requests not yet written
                                                  * to the device registry */
+    const char *days_left_text;           /* verdict.days_left, for PROVAUTH_DAYS_LEFT */
 } provauth_cached_verdict_t;
 
 typedef struct provauth_conn provauth_conn_t;
@@ -209,8 +210,7 @@ typedef struct provauth_registry_pending {
  * Returns 1 when the contribution has waited long enough (a long-lived
  * connection) to be written now rather than when the connection closes. */
 int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verdict_t *cached,
-                               const provauth_request_report_t *report,
-                               apr_int64_t when, int shared);
+                               const provauth_request_report_t *report, apr_int64_t when);
 
 /* Hand each pending contribution of the connection to fn and clear it. */
 typedef void (*provauth_pending_fn)(void *baton, const provauth_cached_verdict_t *cached,

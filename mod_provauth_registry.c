@@ -61,8 +61,10 @@ typedef struct {
     int overflow;
 } snapshot_t;
 
+/* Counters are added to on every request: the compiler's atomics inline. */
+#define INCREMENT(counter) __atomic_fetch_add(&(counter), 1, __ATOMIC_RELAXED)
 #define COUNT(field) \
-    do { if (counters != NULL) { apr_atomic_inc64(&counters->field); } } while (0)
+    do { if (counters != NULL) { INCREMENT(counters->field); } } while (0)
 
 provauth_counters_t *provauth_counters(void)
 {
@@ -569,16 +571,19 @@ static int registry_log_transaction(request_rec *r)
     provauth_conn_t *conn;
     conn_rec *primary;
 
-    if (!provauth_request_report(r, &report)) {
+    /* A request without certificate that no provauth Require looked at
+     * (a status page, say) is no device's business. */
+    if (!provauth_request_report(r, &report)
+        || (report.outcome == PROVAUTH_OUTCOME_SEEN && report.status == PROVAUTH_STATUS_NONE)) {
         return DECLINED;
     }
     if (counters != NULL) {
-        apr_atomic_inc64(&counters->requests[provauth_record_status_of(report.status)]);
+        INCREMENT(counters->requests[provauth_record_status_of(report.status)]);
         if (report.outcome == PROVAUTH_OUTCOME_DENIED) {
-            apr_atomic_inc64(&counters->denials[report.denial]);
+            INCREMENT(counters->denials[report.denial]);
         }
         else if (report.outcome == PROVAUTH_OUTCOME_WOULD_DENY) {
-            apr_atomic_inc64(&counters->would_deny);
+            INCREMENT(counters->would_deny);
         }
     }
     if (registry == NULL || report.cached == NULL || report.cached->leaf == NULL
@@ -586,8 +591,7 @@ static int registry_log_transaction(request_rec *r)
         return DECLINED;
     }
     if (provauth_conn_note_request(conn, report.cached, &report,
-                                   (apr_int64_t)apr_time_sec(r->request_time),
-                                   r->connection->master != NULL)) {
+                                   (apr_int64_t)apr_time_sec(r->request_time))) {
         for (primary = r->connection; primary->master; primary = primary->master) {
         }
         flush_connection(primary, conn);
@@ -604,8 +608,8 @@ static int registry_pre_close(conn_rec *c)
         || provauth_conn_failed(conn)) {
         return DECLINED;
     }
-    if (counters != NULL && provauth_conn_forgave_expiry(conn)) {
-        apr_atomic_inc64(&counters->rescued_handshakes);
+    if (provauth_conn_forgave_expiry(conn)) {
+        COUNT(rescued_handshakes);
     }
     if (registry != NULL) {
         flush_connection(c, conn);

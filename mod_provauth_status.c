@@ -232,7 +232,10 @@ static int row_cmp(const void *a, const void *b)
 static void count_vendor(summary_t *sum, const provauth_record_t *rec, apr_pool_t *p)
 {
     vendor_row_t *row = NULL;
-    const char *vendor = rec->vendor[0] ? rec->vendor : "(unknown)";
+    /* A self-signed certificate names whatever vendor it likes. */
+    const char *vendor = (rec->flags & PROVAUTH_REC_SELF_SIGNED)
+                             && !provauth_record_status_trusted(rec->status)
+                         ? "(self-signed)" : rec->vendor[0] ? rec->vendor : "(unknown)";
     unsigned i;
     int v;
 
@@ -316,13 +319,23 @@ static const char *escape(request_rec *r, const char *text)
     return ap_escape_html(r->pool, text ? text : "");
 }
 
+/* "2026-11-30 07:13Z": minutes are enough on a page. */
 static const char *when_text(request_rec *r, apr_int64_t when)
 {
     char text[32];
 
-    return when ? apr_pstrdup(r->pool, provauth_time_text(when, text, sizeof(text))) : "-";
+    if (when == 0) {
+        return "-";
+    }
+    provauth_time_text(when, text, sizeof(text));
+    text[10] = ' ';
+    text[16] = 'Z';
+    text[17] = '\0';
+    return apr_pstrdup(r->pool, text);
 }
 
+/* A trusted device by its MAC; an untrusted certificate by the MAC it
+ * claims, its subject and its fingerprint. */
 static const char *device_name(request_rec *r, const provauth_record_t *rec)
 {
     char key[2 * PROVAUTH_FINGERPRINT_LEN + 1];
@@ -331,10 +344,10 @@ static const char *device_name(request_rec *r, const provauth_record_t *rec)
         return apr_pstrdup(r->pool, rec->mac);
     }
     provauth_record_key_text(rec, key, sizeof(key));
-    return apr_psprintf(r->pool, "%s<br /><small>SHA-256 %.16s&hellip;</small>",
+    return apr_psprintf(r->pool, "%s<br /><small>%s<br />SHA-256 %.16s&hellip;</small>",
                         (rec->flags & PROVAUTH_REC_HAS_MAC)
                             ? apr_pstrcat(r->pool, "claims ", rec->mac, NULL)
-                            : "(no MAC)", key);
+                            : "(no MAC)", escape(r, rec->subject), key);
 }
 
 /* The rows of a list, sorted, at most ROWS_MAX; cols: which columns. */
@@ -374,12 +387,12 @@ static void list_rows(request_rec *r, const provauth_registry_copy_t *copy,
                    device_name(r, &rec), escape(r, rec.vendor),
                    provauth_record_status_name(rec.status));
         if (kind == 0) {
-            ap_rprintf(r, "<td class=\"num\">%ld</td><td>%s</td><td>%s</td>", days,
+            ap_rprintf(r, "<td class=\"num\">%ld</td><td class=\"t\">%s</td><td>%s</td>", days,
                        when_text(r, rec.not_after),
                        (rec.flags & PROVAUTH_REC_FORGAVE_EXPIRY) ? "yes" : "no");
         }
         else if (kind == 1) {
-            ap_rprintf(r, "<td>%s</td><td>%s</td><td class=\"num\">%u</td>",
+            ap_rprintf(r, "<td class=\"t\">%s</td><td>%s</td><td class=\"num\">%u</td>",
                        when_text(r, rec.last_denied), escape(r, rec.last_reason),
                        rec.denied);
         }
@@ -396,7 +409,7 @@ static void list_rows(request_rec *r, const provauth_registry_copy_t *copy,
             ap_rprintf(r, "<td class=\"num\">%u</td><td>%s</td>", rec.would_deny,
                        escape(r, rec.last_reason));
         }
-        ap_rprintf(r, "<td>%s</td><td>%s</td></tr>\n", when_text(r, rec.last_seen),
+        ap_rprintf(r, "<td class=\"t\">%s</td><td>%s</td></tr>\n", when_text(r, rec.last_seen),
                    escape(r, rec.client));
     }
     ap_rputs("</table>\n", r);
@@ -410,7 +423,7 @@ static const char page_style[] =
     "body{font-family:sans-serif;margin:1.5em;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0 1.5em}"
     "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}"
-    "th{background:#eee}td.num{text-align:right}"
+    "th{background:#eee}td.num{text-align:right}td.t{white-space:nowrap}"
     "tr.refused td{background:#fde0e0}tr.expired td{background:#fff1d6}"
     "tr.would-be-refused td{background:#fdf3c0}tr.not-yet-valid td{background:#e6eefc}"
     "p.none{color:#666}p.more{font-style:italic}"

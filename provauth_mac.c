@@ -11,18 +11,18 @@
 
 #include "provauth_mac.h"
 
+/* Hex digit values by character, -1 for anything else: a table, since
+ * every request's path is scanned with it. */
+static const signed char hex_values[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+    ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16
+};
+
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return hex_values[(unsigned char)c] - 1;   /* stored + 1: 0 marks no digit */
 }
 
 /* Copy `groups` groups of `width` hex digits separated by `sep` (0: none). */
