@@ -42,6 +42,8 @@ Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
 Suite *decision_suite(void);
 Suite *registry_suite(void);
+Suite *json_suite(void);
+Suite *fleet_suite(void);
 
 /* ---- times ---- */
 
