@@ -13,6 +13,7 @@
 #include "mod_auth.h"
 
 #include "provauth_allowlist.h"
+#include "provauth_hint.h"
 #include "provauth_log.h"
 
 #include "mod_provauth_private.h"
@@ -268,9 +269,8 @@ static authz_status mac_check(request_rec *r, const char *require_line,
         return deny_without_mac(r, state, PROVIDER_MAC);
     }
     if (!provauth_mac_in_path(&state->mac, mapped_path(r), whole_path)) {
-        note_denial(r, state, PROVIDER_MAC,
-                   apr_psprintf(r->pool, "MAC %s is not in the requested %s",
-                                state->mac.hex, whole_path ? "path" : "file name"));
+        note_denial(r, state, PROVIDER_MAC, provauth_reason_mac_not_in_path(
+                        &state->mac, mapped_path(r), whole_path, r->pool));
         return AUTHZ_DENIED;
     }
     return AUTHZ_GRANTED;

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include <openssl/objects.h>
 
+#include "provauth_hint.h"
 #include "provauth_mac.h"
 
 static int hex_value(char c)
@@ -195,8 +196,9 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
     }
     if (rule->pattern == NULL) {
         if (!provauth_mac_parse(value, len, mac)) {
-            *why = apr_psprintf(p, "%s '%s' is not a MAC address", rule->attribute_name,
-                                value);
+            *why = apr_psprintf(p, "%s '%s' is not a MAC address%s", rule->attribute_name,
+                                value, provauth_hint_mac_inside(rule->attribute_name,
+                                                                value, len, p));
             return 0;
         }
         return 1;

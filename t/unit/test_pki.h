@@ -39,6 +39,8 @@ Suite *load_suite(void);
 Suite *handshake_suite(void);
 Suite *mac_suite(void);
 Suite *allowlist_suite(void);
+Suite *hint_suite(void);
+Suite *check_args_suite(void);
 
 /* ---- times ---- */
 
