@@ -52,14 +52,16 @@ static const char *mac_group(size_t length, char sep)
         return "([0-9A-Fa-f]{12})";
     }
     if (length == 14) {
-        return "([0-9A-Fa-f]{4}(\\.[0-9A-Fa-f]{4}){2})";
+        return "([0-9A-Fa-f]{4}([.][0-9A-Fa-f]{4}){2})";
     }
     return sep == ':' ? "([0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5})"
                       : "([0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5})";
 }
 
 /* What a regex needs before the MAC's group: the letters just before it
- * ("SEP"), else the one punctuation character before it, else "^". */
+ * ("SEP"), else the one punctuation character before it, else "^".  Never a
+ * blank, quote or backslash: the hint's regex needs no quoting in the
+ * configuration, nor escaping in the error log. */
 static const char *mac_prefix(const char *value, size_t start, apr_pool_t *p)
 {
     size_t letters = 0;
@@ -76,11 +78,11 @@ static const char *mac_prefix(const char *value, size_t start, apr_pool_t *p)
         return apr_pstrmemdup(p, value + start - letters, letters);
     }
     c = value[start - 1];
-    if (c == '"' || c == '\\' || !ispunct((unsigned char)c)) {
+    if (!ispunct((unsigned char)c) || strchr("\"'\\^", c) != NULL) {
         return "";
     }
-    return strchr(".[]()*+?{}|^$", c) ? apr_psprintf(p, "\\%c", c)
-                                       : apr_psprintf(p, "%c", c);
+    return strchr(".[]()*+?{}|$", c) ? apr_psprintf(p, "[%c]", c)
+                                      : apr_psprintf(p, "%c", c);
 }
 
 const char *provauth_hint_mac_inside(const char *attribute, const char *value,
@@ -93,7 +95,7 @@ const char *provauth_hint_mac_inside(const char *attribute, const char *value,
         return "";
     }
     return apr_psprintf(p, " (it holds MAC %s: read it with ProvAuthMACFrom %s "
-                        "\"%s%s%s\")", mac.hex, attribute,
+                        "%s%s%s)", mac.hex, attribute,
                         mac_prefix(value, start, p),
                         mac_group(mac_len, value[start + 2]),
                         start + mac_len == len ? "$" : "");

@@ -226,27 +226,29 @@ static const char *inside(const char *value)
     return provauth_hint_mac_inside("CN", value, strlen(value), test_pool);
 }
 
-/* The regex between the quotes of a hint's ProvAuthMACFrom line. */
+/* The regex of a hint's ProvAuthMACFrom line: after the attribute, up to
+ * the parenthesis that closes the hint. */
 static char *suggested_regex(const char *hint)
 {
-    const char *open = strchr(hint, '"'), *close;
-    char *regex;
+    const char *line = strstr(hint, "ProvAuthMACFrom CN "), *start;
+    size_t len;
 
-    ck_assert_msg(open != NULL, "no quoted regex in '%s'", hint);
-    close = strchr(open + 1, '"');
-    ck_assert_ptr_nonnull(close);
-    regex = apr_pstrmemdup(test_pool, open + 1, (apr_size_t)(close - open - 1));
-    return regex;
+    ck_assert_msg(line != NULL, "no ProvAuthMACFrom line in '%s'", hint);
+    start = line + strlen("ProvAuthMACFrom CN ");
+    len = strlen(start);
+    ck_assert_msg(len > 1 && start[len - 1] == ')', "hint '%s' does not end in ')'",
+                  hint);
+    return apr_pstrmemdup(test_pool, start, len - 1);
 }
 
 START_TEST(test_cisco_cn_suggests_the_sep_regex)
 {
     ck_assert_str_eq(inside("CP-7945G-SEP001122334455"),
                      " (it holds MAC 001122334455: read it with ProvAuthMACFrom CN "
-                     "\"SEP([0-9A-Fa-f]{12})$\")");
+                     "SEP([0-9A-Fa-f]{12})$)");
     ck_assert_str_eq(inside("SEP001122334455"),
                      " (it holds MAC 001122334455: read it with ProvAuthMACFrom CN "
-                     "\"SEP([0-9A-Fa-f]{12})$\")");
+                     "SEP([0-9A-Fa-f]{12})$)");
 }
 END_TEST
 
@@ -259,6 +261,9 @@ START_TEST(test_suggested_regexes_read_the_mac_they_name)
         { "0004.f2ab.cdef/office", "0004f2abcdef" },
         { "0004f2abcdef.phone", "0004f2abcdef" },
         { "mac=0004F2ABCDEF", "0004f2abcdef" },
+        { "phone(0004f2abcdef)", "0004f2abcdef" },
+        { "phone.0004f2abcdef", "0004f2abcdef" },
+        { "it's 0004f2abcdef", "0004f2abcdef" },
     };
     size_t i;
 
@@ -271,6 +276,8 @@ START_TEST(test_suggested_regexes_read_the_mac_they_name)
 
         ck_assert_msg(strstr(hint, cases[i].mac) != NULL, "%s: hint '%s'",
                       cases[i].cn, hint);
+        ck_assert_msg(strpbrk(suggested_regex(hint), " \t\"'\\") == NULL,
+                      "%s: regex needs quoting or escaping: '%s'", cases[i].cn, hint);
         ck_assert_msg(provauth_mac_rule_make(&rule, "CN", suggested_regex(hint),
                                              test_pool, &why) == APR_SUCCESS,
                       "%s: suggested regex does not compile: %s", cases[i].cn, why);
@@ -302,7 +309,7 @@ START_TEST(test_no_mac_reason_of_a_cisco_cn_carries_the_hint)
     ck_assert_int_eq(provauth_mac_from_cert(leaf, provauth_mac_rule_default(), &mac,
                                             &why, test_pool), 0);
     ck_assert_why_mentions(why, "CN 'CP-7945G-SEP001122334455' is not a MAC address");
-    ck_assert_why_mentions(why, "ProvAuthMACFrom CN \"SEP([0-9A-Fa-f]{12})$\"");
+    ck_assert_why_mentions(why, "ProvAuthMACFrom CN SEP([0-9A-Fa-f]{12})$)");
     pki_free_cert(leaf);
 }
 END_TEST
