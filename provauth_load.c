@@ -2,6 +2,7 @@
  * DER, PKCS#7) into certificates and CRLs, with precise errors. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,83 +68,97 @@ static const char *openssl_reason(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-/* The whole file, from the temporary pool tmp.  Names the file and the
- * precise reason on failure (missing, unreadable, a directory, too big). */
+/* The whole file in a malloc'd buffer (*data, free it), with the precise
+ * reason on failure: missing, unreadable, a directory, too big. */
 static apr_status_t read_whole_file(unsigned char **data, size_t *len,
-                                    const char *path, apr_pool_t *tmp,
-                                    apr_pool_t *p, const char **why)
+                                    const char *path, apr_pool_t *p,
+                                    const char **why)
 {
     struct stat info;
     size_t size = 0, capacity = (size_t)64 * 1024;
-    unsigned char *buf;
-    int fd, err = 0;
+    unsigned char *buf = NULL;
+    apr_status_t rv = APR_SUCCESS;
+    int fd;
 
+    *data = NULL;
     /* Non-blocking open: a FIFO without a writer must not hang startup. */
     fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        err = errno;
-        *why = apr_psprintf(p, "cannot open '%s': %s", path, strerror(err));
-        return APR_FROM_OS_ERROR(err);
-    }
-    if (fstat(fd, &info) != 0) {
-        err = errno;
-        close(fd);
-        *why = apr_psprintf(p, "cannot open '%s': %s", path, strerror(err));
-        return APR_FROM_OS_ERROR(err);
+    if (fd < 0 || fstat(fd, &info) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        *why = apr_psprintf(p, "cannot open '%s': %s", path, strerror(errno));
+        goto leave;
     }
     if (S_ISDIR(info.st_mode)) {
-        close(fd);
+        rv = APR_FROM_OS_ERROR(EISDIR);
         *why = apr_psprintf(p, "'%s' is a directory, not a file (name the PEM or "
                             "DER file; one PEM file may hold several "
                             "certificates or CRLs)", path);
-        return APR_FROM_OS_ERROR(EISDIR);
+        goto leave;
     }
-    if (fcntl(fd, F_SETFL, 0) != 0) { /* back to blocking reads */
-        err = errno;
-        close(fd);
-        *why = apr_psprintf(p, "cannot read '%s': %s", path, strerror(err));
-        return APR_FROM_OS_ERROR(err);
+    if (S_ISREG(info.st_mode) && info.st_size > PROVAUTH_MAX_TRUST_FILE) {
+        rv = APR_EINVAL;
+        goto too_big;
     }
-    if (S_ISREG(info.st_mode) && info.st_size > 0
-        && info.st_size <= PROVAUTH_MAX_TRUST_FILE) {
+    if (S_ISREG(info.st_mode) && info.st_size > 0) {
         capacity = (size_t)info.st_size + 1;
     }
-    buf = apr_palloc(tmp, capacity);
+    if (fcntl(fd, F_SETFL, 0) != 0) { /* back to blocking reads */
+        rv = APR_FROM_OS_ERROR(errno);
+        *why = apr_psprintf(p, "cannot read '%s': %s", path, strerror(errno));
+        goto leave;
+    }
+    buf = malloc(capacity);
     for (;;) {
         ssize_t got;
 
+        if (buf == NULL) {
+            rv = APR_ENOMEM;
+            *why = "out of memory";
+            goto leave;
+        }
         if (size == capacity) {
             unsigned char *bigger;
+
             if (capacity > (size_t)PROVAUTH_MAX_TRUST_FILE) {
-                close(fd);
-                *why = apr_psprintf(p, "'%s' is larger than %ld MiB: not a trust "
-                                    "file", path, PROVAUTH_MAX_TRUST_FILE >> 20);
-                return APR_EINVAL;
+                rv = APR_EINVAL;
+                goto too_big;
             }
-            bigger = apr_palloc(tmp, capacity * 2);
-            memcpy(bigger, buf, size);
-            buf = bigger;
             capacity *= 2;
+            bigger = realloc(buf, capacity);
+            if (bigger == NULL) {
+                free(buf);
+            }
+            buf = bigger;
+            continue;
         }
         got = read(fd, buf + size, capacity - size);
         if (got < 0 && errno == EINTR) {
             continue;
         }
         if (got < 0) {
-            err = errno;
-            close(fd);
-            *why = apr_psprintf(p, "cannot read '%s': %s", path, strerror(err));
-            return APR_FROM_OS_ERROR(err);
+            rv = APR_FROM_OS_ERROR(errno);
+            *why = apr_psprintf(p, "cannot read '%s': %s", path, strerror(errno));
+            goto leave;
         }
         if (got == 0) {
             break;
         }
         size += (size_t)got;
     }
-    close(fd);
     *data = buf;
     *len = size;
-    return APR_SUCCESS;
+    buf = NULL;
+    goto leave;
+
+too_big:
+    *why = apr_psprintf(p, "'%s' is larger than %ld MiB: not a trust file", path,
+                        PROVAUTH_MAX_TRUST_FILE >> 20);
+leave:
+    free(buf);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return rv;
 }
 
 static apr_status_t push_cert(file_contents_t *contents, X509 *cert)
@@ -389,17 +404,12 @@ static apr_status_t read_trust_file(file_contents_t *contents, const char *path,
                                     const char *wanted, int keys_allowed,
                                     apr_pool_t *p, const char **why)
 {
-    apr_pool_t *tmp = NULL;
     unsigned char *data = NULL;
     size_t len = 0;
     apr_status_t rv;
 
     memset(contents, 0, sizeof(*contents));
-    if (apr_pool_create(&tmp, p) != APR_SUCCESS) {
-        *why = "out of memory";
-        return APR_ENOMEM;
-    }
-    rv = read_whole_file(&data, &len, path, tmp, p, why);
+    rv = read_whole_file(&data, &len, path, p, why);
     if (rv == APR_SUCCESS && only_blanks(data, len)) {
         *why = apr_psprintf(p, "no %s in '%s': the file is empty", wanted, path);
         rv = APR_EINVAL;
@@ -408,7 +418,7 @@ static apr_status_t read_trust_file(file_contents_t *contents, const char *path,
         rv = looks_like_pem(data, len) ? read_pem(contents, data, len, path, p, why)
                                        : read_der(contents, data, len, path, wanted, p, why);
     }
-    apr_pool_destroy(tmp);
+    free(data);
     if (rv == APR_SUCCESS && contents->private_keys > 0 && !keys_allowed) {
         *why = apr_psprintf(p, "'%s' holds a private key: a trust file must hold "
                             "only certificates and CRLs (keep the key out of it, "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_errno.h>
 #include <openssl/pem.h>
@@ -826,6 +827,46 @@ START_TEST(test_fifo_without_writer_does_not_hang)
 }
 END_TEST
 
+START_TEST(test_huge_file_is_refused_before_it_is_read)
+{
+    char *path = path_in_dir("access.log");
+    FILE *out = fopen(path, "w");
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+
+    ck_assert_ptr_nonnull(out);
+    /* Sparse: no disk space used. */
+    ck_assert_int_eq(ftruncate(fileno(out), (off_t)200 * 1024 * 1024), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why), APR_EINVAL);
+    ck_assert_why_mentions(why, "is larger than 128 MiB");
+    free(path);
+}
+END_TEST
+
+START_TEST(test_unreadable_file_says_permission_denied)
+{
+    char *path = write_certs("secret.pem");
+    STACK_OF(X509) *certs = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    ck_assert_int_eq(chmod(path, 0), 0);
+    /* Root reads anything: drop to nobody in this forked test, and back. */
+    if (geteuid() == 0) {
+        ck_assert_int_eq(seteuid(65534), 0);
+    }
+    rv = provauth_load_certs(&certs, path, test_pool, &why);
+    if (getuid() == 0) {
+        ck_assert_int_eq(seteuid(0), 0);
+    }
+    ck_assert_int_eq(rv, APR_FROM_OS_ERROR(EACCES));
+    ck_assert_why_mentions(why, "cannot open");
+    ck_assert_why_mentions(why, "Permission denied");
+    free(path);
+}
+END_TEST
+
 Suite *load_suite(void)
 {
     Suite *s = suite_create("load");
@@ -866,6 +907,8 @@ Suite *load_suite(void)
     tcase_add_test(tc, test_no_crl_message_says_what_the_file_holds);
     tcase_add_test(tc, test_no_certificate_message_names_another_pem_block);
     tcase_add_test(tc, test_fifo_without_writer_does_not_hang);
+    tcase_add_test(tc, test_huge_file_is_refused_before_it_is_read);
+    tcase_add_test(tc, test_unreadable_file_says_permission_denied);
     suite_add_tcase(s, tc);
     return s;
 }
