@@ -238,7 +238,8 @@ static void print_text(const check_result_t *r, const provauth_check_opts_t *opt
         }
         else {
             out("  path:       %s: denied by Require provauth-mac%s: %s\n",
-                   opts->url_path, opts->whole_path ? " path" : "", r->path_reason);
+                opts->url_path, opts->whole_path ? " path" : "",
+                r->trusted ? r->path_reason : "the certificate is not trusted");
         }
     }
 }
