@@ -84,7 +84,7 @@ apr_status_t provauth_cert_fingerprint(const X509 *cert, provauth_fingerprint_t 
 const char *provauth_fingerprint_text(const provauth_fingerprint_t *fp, apr_pool_t *p)
 {
     char *text = apr_palloc(p, 3 * PROVAUTH_FINGERPRINT_LEN);
-    int i;
+    size_t i;
 
     for (i = 0; i < PROVAUTH_FINGERPRINT_LEN; i++) {
         text[3 * i] = "0123456789ABCDEF"[fp->bytes[i] >> 4];

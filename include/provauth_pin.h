@@ -13,7 +13,7 @@
 
 /* The SHA-256 fingerprint of a certificate (of its DER encoding), as
  * `openssl x509 -fingerprint -sha256` prints it. */
-#define PROVAUTH_FINGERPRINT_LEN 32
+#define PROVAUTH_FINGERPRINT_LEN ((size_t)32)
 typedef struct {
     unsigned char bytes[PROVAUTH_FINGERPRINT_LEN];
 } provauth_fingerprint_t;

@@ -42,6 +42,8 @@ Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
 Suite *decision_suite(void);
 Suite *pin_suite(void);
+Suite *pin_handshake_suite(void);
+Suite *crl_check_suite(void);
 
 /* ---- times ---- */
 
