@@ -453,6 +453,7 @@ static void pin_failure(provauth_verdict_t *verdict, const char *reason)
     verdict->verify_error = X509_V_ERR_APPLICATION_VERIFICATION;
     verdict->error_depth = 0;
     verdict->reason = reason;
+    verdict->hint = NULL;
 }
 
 apr_status_t provauth_pin_apply(provauth_verdict_t *verdict, const provauth_pins_t *pins,
@@ -502,6 +503,7 @@ apr_status_t provauth_pin_apply(provauth_verdict_t *verdict, const provauth_pins
             verdict->verify_error = X509_V_ERR_INVALID_PURPOSE;
             verdict->error_depth = 0;
             verdict->reason = X509_verify_cert_error_string(X509_V_ERR_INVALID_PURPOSE);
+            verdict->hint = NULL;
         }
         else {
             *outcome = PROVAUTH_PIN_PINNED;
@@ -509,6 +511,7 @@ apr_status_t provauth_pin_apply(provauth_verdict_t *verdict, const provauth_pins
             verdict->verify_error = X509_V_OK;
             verdict->error_depth = -1;
             verdict->reason = NULL;
+            verdict->hint = NULL;
         }
         return APR_SUCCESS;
     }

@@ -4,6 +4,7 @@
  * which names the CAs the startup warning is about. */
 #include <string.h>
 
+#include <apr_strings.h>
 #include <openssl/x509_vfy.h>
 
 #include "provauth_crl.h"
@@ -100,7 +101,8 @@ static provauth_trust_t trust_of(provauth_crl_check_e mode, int missing_ok,
     return trust;
 }
 
-/* The status (and, when FAILED, the reason) of leaf under trust. */
+/* The status (and, when FAILED, OpenSSL's reason, without the hint that
+ * follows it) of leaf under trust. */
 static const char *verdict_of(X509 *leaf, provauth_trust_t trust)
 {
     provauth_verdict_t verdict;
@@ -108,7 +110,11 @@ static const char *verdict_of(X509 *leaf, provauth_trust_t trust)
     ck_assert_int_eq(provauth_verify_chain(&verdict, &trust, leaf, NULL, time(NULL),
                                            test_pool), APR_SUCCESS);
     if (verdict.status == PROVAUTH_STATUS_FAILED) {
-        return verdict.reason;
+        const char *colon = strstr(verdict.reason, ": ");
+
+        return colon ? apr_pstrndup(test_pool, verdict.reason,
+                                    (apr_size_t)(colon - verdict.reason))
+                     : verdict.reason;
     }
     return provauth_status_name(verdict.status);
 }
