@@ -7,6 +7,7 @@ admits it; a pin of one virtual host is not borrowed through SNI (PA00131)."""
 import http.client
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -21,6 +22,8 @@ from conftest import COMMON, PHONE_PASSWORD, PHONE_USER, tls_vhost
 from httpd import make_world_readable
 from pki import EXPIRED_2024, NOW, YEAR, _build, _key, _name
 from tls_session import graceful, start_server, stop_server
+
+CHECK = os.environ.get("PROVAUTH_CHECK") or shutil.which("provauth-check")
 
 # Self-signed phones of this file: name -> (MAC, expired?)
 PHONES = {
@@ -382,6 +385,11 @@ def test_enrollment_line_pasted_into_the_file_admits_the_phone(server, phones, n
     # Exactly one line for the refused request: no PA00101 besides it.
     assert not wait_for_line(server, r"PA00101", timeout=0.2, since=since)
     pasted = line.rsplit(" the line: ", 1)[1]
+    # provauth-check --pin prints the same line.
+    if CHECK:
+        result = subprocess.run([CHECK, "--pin", phones.cert("new")], capture_output=True,
+                                text=True)
+        assert result.returncode == 0 and result.stdout == pasted + "\n", result
     try:
         write_pins(server, server.base_pins + [pasted])
         graceful(server)
@@ -419,3 +427,38 @@ def test_pin_of_one_virtual_host_is_not_borrowed_through_sni(server, phones, noi
     assert lines and "Host b.test" in lines[-1] and "SNI a.test" in lines[-1], lines
     # Directly, b.test refuses the phone at its handshake.
     assert request(phones, port, "/nopins/0004f2000a05.cfg", "old", sni="b.test").rejected
+
+
+# ---- provauth-check agrees ---------------------------------------------------
+
+@pytest.fixture
+def check():
+    if not CHECK:
+        pytest.skip("no provauth-check (set PROVAUTH_CHECK)")
+    return CHECK
+
+
+def test_provauth_check_pins_and_judges_as_the_module(server, phones, pki, check):
+    pins = os.path.join(server.root, "pins.txt")
+    ca = ["--ca", pki.path("vendor-roots.pem")]
+    result = subprocess.run([check, "--pin", phones.cert("old"), phones.cert("other")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result
+    assert result.stdout.splitlines() == server.base_pins, result.stdout
+    for name, status, code in [("old", "PINNED", 0), ("impostor", "FAILED", 1),
+                               ("new", "FAILED", 1)]:
+        result = subprocess.run([check, *ca, "--pinned", pins, "--json",
+                                 phones.cert(name)], capture_output=True, text=True)
+        assert result.returncode == code, result
+        import json
+        verdict = json.loads(result.stdout)["results"][0]
+        assert verdict["status"] == status, verdict
+        if name == "new":
+            assert verdict["pin_line"] == phones.pin_line("new"), verdict
+        if name == "impostor":
+            assert verdict["error"].startswith("MAC 0004f2000a05 is pinned to another "
+                                               "certificate"), verdict
+    # A certificate without a MAC cannot be pinned.
+    result = subprocess.run([check, "--pin", pki.cert("cn-star")], capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "no MAC to pin it for" in result.stderr, result
