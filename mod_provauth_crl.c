@@ -24,12 +24,14 @@
 APLOG_USE_MODULE(provauth);
 
 #define KEY_CRL_WARNED "mod_provauth:crl-warned"
+#define KEY_CRL_CHECKED "mod_provauth:crl-checked"
 
 typedef struct {
     server_rec *s;
     apr_pool_t *p;
     const provauth_server_conf_t *sconf;
     apr_hash_t *warned;            /* "CA|CRL source": said already */
+    apr_hash_t *checked;           /* trust configurations looked at already */
     const char *vhost_name;        /* "host (file:line)" */
 } walk_t;
 
@@ -77,21 +79,31 @@ static void check_section(walk_t *w, const provauth_dir_conf_t *conf, const char
 {
     provauth_trust_t trust;
     apr_array_header_t *missing;
+    const char *key;
     int i;
 
     provauth_dir_trust(w->sconf, conf, &trust);
+    /* Sections and virtual hosts share files: each trust configuration
+     * once (its CAs are checked by verifying them). */
+    key = apr_psprintf(w->p, "%pp %pp %pp %d %d", (void *)trust.anchors,
+                       (void *)trust.intermediates, (void *)trust.crls,
+                       (int)trust.crl_check, trust.missing_crl_ok);
+    if (apr_hash_get(w->checked, key, APR_HASH_KEY_STRING) != NULL) {
+        return;
+    }
+    apr_hash_set(w->checked, key, APR_HASH_KEY_STRING, key);
     missing = provauth_cas_without_crl(&trust, w->p);
     for (i = 0; i < missing->nelts; i++) {
         const char *ca = name_text(X509_get_subject_name(APR_ARRAY_IDX(missing, i, X509 *)),
                                    w->p);
         const char *source = crl_source(w, conf);
-        const char *key = apr_pstrcat(w->p, ca, "|", source, NULL);
+        const char *said = apr_pstrcat(w->p, ca, "|", source, NULL);
         int chain = provauth_crl_check_chain(&trust);
 
-        if (apr_hash_get(w->warned, key, APR_HASH_KEY_STRING) != NULL) {
+        if (apr_hash_get(w->warned, said, APR_HASH_KEY_STRING) != NULL) {
             continue;
         }
-        apr_hash_set(w->warned, key, APR_HASH_KEY_STRING, key);
+        apr_hash_set(w->warned, said, APR_HASH_KEY_STRING, said);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s, PROVAUTH_LOGNO(00061)
                      "%s: CRLs are checked strictly (%s) but %s has "
                      "no CRL issued by '%s': %s it is refused with \"unable to get "
@@ -203,6 +215,12 @@ void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *ignored)
     if (w.warned == NULL) {
         w.warned = apr_hash_make(pconf);
         apr_pool_userdata_set(w.warned, KEY_CRL_WARNED, apr_pool_cleanup_null, pconf);
+    }
+    w.checked = NULL;
+    apr_pool_userdata_get((void **)&w.checked, KEY_CRL_CHECKED, pconf);
+    if (w.checked == NULL) {
+        w.checked = apr_hash_make(pconf);
+        apr_pool_userdata_set(w.checked, KEY_CRL_CHECKED, apr_pool_cleanup_null, pconf);
     }
     check_section(&w, vhost, apr_psprintf(p, "the virtual host %s", w.vhost_name));
     for (i = 0; vhost_core && vhost_core->sec_file && i < vhost_core->sec_file->nelts;
