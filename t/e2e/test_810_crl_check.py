@@ -153,3 +153,29 @@ def test_startup_warns_once_per_ca_without_crl_where_strict(server, pki):
                      r"'CN=Poly Test Root CA,O=Poly'", no_root[0]), no_root
     for lenient in ["copy1", "copy2", "copy3", "chain-full", "ca-revoked"]:
         assert not [line for line in lines if lenient in line], "\n".join(lines)
+
+
+CHECK = os.environ.get("PROVAUTH_CHECK") or shutil.which("provauth-check")
+
+
+@pytest.mark.skipif(not CHECK, reason="no provauth-check (set PROVAUTH_CHECK)")
+@pytest.mark.parametrize("directory", list(EXPECTED))
+def test_provauth_check_crl_check_agrees_with_the_module(server, pki, directory):
+    import json
+    check, crl_file = DIRS[directory]
+    args = [CHECK, "--ca", pki.path("poly-root.pem"), "--intermediates",
+            pki.path("poly-intermediates.pem"), "--crl",
+            pki.path(f"crl810-{crl_file}.pem"), "--json"]
+    if check:
+        args += ["--crl-check", *check.split()]
+    devices = list(EXPECTED[directory])
+    result = subprocess.run(args + [pki.chain(device) for device in devices],
+                            capture_output=True, text=True)
+    assert result.returncode in (0, 1), result
+    for device, verdict in zip(devices, json.loads(result.stdout)["results"]):
+        reason = EXPECTED[directory][device]
+        if reason is None:
+            assert verdict["granted"], (device, verdict)
+        else:
+            assert verdict["status"] == "FAILED" and verdict["reason"].startswith(reason), \
+                (device, verdict)
