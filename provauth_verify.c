@@ -22,6 +22,7 @@ const char *provauth_status_name(provauth_status_e status)
     case PROVAUTH_STATUS_EXPIRED:       return "EXPIRED";
     case PROVAUTH_STATUS_NOT_YET_VALID: return "NOT_YET_VALID";
     case PROVAUTH_STATUS_FAILED:        return "FAILED";
+    case PROVAUTH_STATUS_PINNED:        return "PINNED";
     case PROVAUTH_STATUS_NONE:          break;
     }
     return "NONE";
@@ -269,8 +270,11 @@ static const char *failure_hint(int error, int depth, X509 *cert,
                             "directory's trust anchors (a vendor's root CA belongs "
                             "in ProvAuthCACertificateFile)", subject_text);
     case X509_V_ERR_UNABLE_TO_GET_CRL:
-        return apr_psprintf(p, "no CRL issued by '%s' in ProvAuthCRLFile (add that "
-                            "CA's CRL from the vendor)", issuer_text);
+        return apr_psprintf(p, "no CRL issued by '%s' in %s (add that CA's CRL from "
+                            "the vendor, or let ProvAuthCRLCheck ... "
+                            "no_crl_for_cert_ok pass CAs that publish none)",
+                            issuer_text, trust->crls ? "ProvAuthCRLFile"
+                                                     : "the CRLs that apply here");
     default:
         return NULL;
     }
@@ -295,6 +299,31 @@ static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,
         }
     }
     return untrusted;
+}
+
+/* The CRL flags of a verification: the store's own (inherited by the
+ * store context) unless the trust says otherwise. */
+static void set_crl_check(X509_VERIFY_PARAM *param, const provauth_trust_t *trust,
+                          unsigned long *flags)
+{
+    switch (trust->crl_check) {
+    case PROVAUTH_CRL_CHECK_NONE:
+        X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK
+                                             | X509_V_FLAG_CRL_CHECK_ALL);
+        break;
+    case PROVAUTH_CRL_CHECK_LEAF:
+        X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK_ALL);
+        *flags |= X509_V_FLAG_CRL_CHECK;
+        break;
+    case PROVAUTH_CRL_CHECK_CHAIN:
+        *flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+        break;
+    case PROVAUTH_CRL_CHECK_DEFAULT:
+        if (trust->crls != NULL) {
+            *flags |= X509_V_FLAG_CRL_CHECK;
+        }
+        break;
+    }
 }
 
 /* Forgive only a CRL that is not there; stop at any other error. */
@@ -342,10 +371,10 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
         goto leave;
     }
     param = X509_STORE_CTX_get0_param(store_ctx);
-    if (trust->crls != NULL) {
+    if (trust->crls != NULL && trust->crl_check != PROVAUTH_CRL_CHECK_NONE) {
         X509_STORE_CTX_set0_crls(store_ctx, trust->crls);
-        flags |= X509_V_FLAG_CRL_CHECK;
     }
+    set_crl_check(param, trust, &flags);
     X509_VERIFY_PARAM_set_flags(param, flags);
     if (trust->missing_crl_ok) {
         X509_STORE_CTX_set_verify_cb(store_ctx, forgive_missing_crl);

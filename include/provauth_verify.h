@@ -13,22 +13,40 @@ typedef enum {
     PROVAUTH_STATUS_VALID,         /* chains and every certificate is in its validity period */
     PROVAUTH_STATUS_EXPIRED,       /* chains when time is ignored; past notAfter somewhere */
     PROVAUTH_STATUS_NOT_YET_VALID, /* chains when time is ignored; before notBefore somewhere */
-    PROVAUTH_STATUS_FAILED         /* does not chain, or revoked, wrong purpose, malformed */
+    PROVAUTH_STATUS_FAILED,        /* does not chain, or revoked, wrong purpose, malformed */
+    PROVAUTH_STATUS_PINNED         /* does not chain, but this very certificate is
+                                    * pinned for its MAC (provauth_pin.h) */
 } provauth_status_e;
 
 /* The statuses a device may be granted on. */
 #define PROVAUTH_STATUS_IS_TRUSTED(s) \
     ((s) == PROVAUTH_STATUS_VALID || (s) == PROVAUTH_STATUS_EXPIRED \
-     || (s) == PROVAUTH_STATUS_NOT_YET_VALID)
+     || (s) == PROVAUTH_STATUS_NOT_YET_VALID || (s) == PROVAUTH_STATUS_PINNED)
 
-/* Everything re-validation needs, loaded once at configuration time. */
+/* Which certificates of a chain are checked against CRLs (ProvAuthCRLCheck,
+ * like mod_ssl's SSLCARevocationCheck). */
+typedef enum {
+    PROVAUTH_CRL_CHECK_DEFAULT = 0,   /* with crls: the leaf; without: whatever
+                                       * the anchor store itself says (mod_ssl's) */
+    PROVAUTH_CRL_CHECK_NONE,          /* no certificate, whatever the CRLs */
+    PROVAUTH_CRL_CHECK_LEAF,          /* the device certificate */
+    PROVAUTH_CRL_CHECK_CHAIN          /* every certificate of the chain */
+} provauth_crl_check_e;
+
+struct provauth_pins;
+
+/* Everything re-validation needs, loaded once at configuration time.  All
+ * zero but the anchors is the plain default. */
 typedef struct provauth_trust {
     X509_STORE *anchors;              /* trusted roots (never NULL when verifying) */
     STACK_OF(X509) *intermediates;    /* untrusted CA certs for chain building, may be NULL */
     STACK_OF(X509_CRL) *crls;         /* checked against the leaf when non-NULL */
-    int missing_crl_ok;               /* anchors are mod_ssl's, whose handshake
-                                       * already decided on missing CRLs
-                                       * (SSLCARevocationCheck no_crl_for_cert_ok) */
+    int missing_crl_ok;               /* a CA without a CRL passes (no_crl_for_cert_ok,
+                                       * or anchors are mod_ssl's, whose handshake
+                                       * already decided on missing CRLs) */
+    provauth_crl_check_e crl_check;   /* which certificates CRLs are checked for */
+    const struct provauth_pins *pins; /* pinned devices (provauth_pin.h); not
+                                       * used by provauth_verify_chain */
 } provauth_trust_t;
 
 typedef struct provauth_verdict {

@@ -18,6 +18,7 @@
 #include "provauth_check_args.h"
 #include "provauth_hint.h"
 #include "provauth_mac.h"
+#include "provauth_pin.h"
 #include "provauth_verify.h"
 
 #ifndef PACKAGE_VERSION
@@ -33,6 +34,7 @@
 
 static const char usage_text[] =
 "Usage: " PROGRAM " --ca FILE [OPTION]... CERT...\n"
+"   or: " PROGRAM " --pin [--mac-from ATTR [REGEX]] CERT...\n"
 "Re-validate device certificates exactly as mod_provauth does and say whether\n"
 "Require provauth-device (with --path: Require provauth-mac) would grant them.\n"
 "\n"
@@ -40,6 +42,11 @@ static const char usage_text[] =
 "                         (or the virtual host's SSLCACertificateFile)\n"
 "  --intermediates FILE   intermediate CAs: ProvAuthIntermediateFile\n"
 "  --crl FILE             CRLs: ProvAuthCRLFile\n"
+"  --crl-check MODE [no_crl_for_cert_ok]\n"
+"                         none, leaf or chain, as ProvAuthCRLCheck\n"
+"  --pinned FILE          pinned devices: ProvAuthPinnedDeviceFile\n"
+"  --pin                  print the line of a ProvAuthPinnedDeviceFile that\n"
+"                         pins each CERT for its MAC (no --ca needed)\n"
 "  --mac-from ATTR [REGEX]\n"
 "                         where the MAC is, as ProvAuthMACFrom (default: the CN\n"
 "                         is the MAC); REGEX is taken when it holds a '('\n"
@@ -100,6 +107,7 @@ typedef struct {
     const char *path_reason;      /* why not */
     const char *error;            /* what PROVAUTH_ERROR would hold */
     int granted;
+    const char *pin_line;         /* unpinned self-signed: the line to pin it */
 } check_result_t;
 
 typedef struct {
@@ -178,8 +186,13 @@ static apr_status_t check_one(check_result_t *result, const checker_t *checker,
         return APR_ENOMEM;
     }
     (void)sk_X509_shift(chain);
-    rv = provauth_verify_chain(&result->verdict, &checker->trust, leaf, chain,
-                               opts->at, p);
+    {
+        provauth_pin_outcome_e outcome;
+
+        rv = provauth_verify_with_pins(&result->verdict, &checker->trust, checker->rule,
+                                       leaf, chain, opts->at, &outcome,
+                                       &result->pin_line, p);
+    }
     sk_X509_free(chain);
     if (rv != APR_SUCCESS) {
         result->file_error = "internal error while verifying the certificate";
@@ -224,6 +237,10 @@ static void print_text(const check_result_t *r, const provauth_check_opts_t *opt
            v->subject, v->issuer, v->serial);
     out("  days left:  %ld (notAfter %s)\n", v->days_left,
            r->not_after ? r->not_after : "?");
+    if (r->pin_line != NULL) {
+        out("  pin line:   %s (for %s, once the MAC is checked)\n", r->pin_line,
+            opts->pinned_file);
+    }
     if (r->has_mac) {
         out("  MAC:        %s%s\n", r->mac.hex,
                r->trusted ? "" : " (not used: the certificate is not trusted)");
@@ -317,6 +334,7 @@ static void print_json_result(const check_result_t *r,
     out("\"days_left\": %ld, ", v->days_left);
     json_field("mac", r->has_mac ? r->mac.hex : NULL, 0, p);
     json_field("mac_error", r->has_mac ? NULL : r->no_mac_reason, 0, p);
+    json_field("pin_line", r->pin_line, 0, p);
     out("\"path\": ");
     if (opts->url_path == NULL) {
         out("null");
@@ -334,12 +352,31 @@ static void print_json_result(const check_result_t *r,
 
 /* ---- main ---- */
 
+/* The MAC rule of --mac-from; 0, or -1 after printing why. */
+static int load_rule(checker_t *checker, const provauth_check_opts_t *opts,
+                     apr_pool_t *p)
+{
+    provauth_mac_rule_t *rule = NULL;
+    const char *why = NULL;
+
+    if (opts->mac_attribute == NULL && opts->mac_regex == NULL) {
+        checker->rule = provauth_mac_rule_default();
+        return 0;
+    }
+    if (provauth_mac_rule_make(&rule, opts->mac_attribute ? opts->mac_attribute : "CN",
+                               opts->mac_regex, p, &why) != APR_SUCCESS) {
+        complain("--mac-from: %s", why);
+        return -1;
+    }
+    checker->rule = rule;
+    return 0;
+}
+
 /* Load the trust files; 0, or -1 after printing why. */
 static int load_trust(checker_t *checker, const provauth_check_opts_t *opts,
                       apr_pool_t *p)
 {
     const char *why = NULL;
-    provauth_mac_rule_t *rule = NULL;
 
     memset(&checker->trust, 0, sizeof(checker->trust));
     checker->opts = opts;
@@ -360,17 +397,60 @@ static int load_trust(checker_t *checker, const provauth_check_opts_t *opts,
         complain("--crl: %s", why);
         return -1;
     }
-    if (opts->mac_attribute == NULL && opts->mac_regex == NULL) {
-        checker->rule = provauth_mac_rule_default();
-        return 0;
+    if (opts->pinned_file != NULL) {
+        provauth_pins_t *pins = NULL;
+
+        if (provauth_pins_load(&pins, opts->pinned_file, p, &why) != APR_SUCCESS) {
+            complain("--pinned: %s", why);
+            return -1;
+        }
+        checker->trust.pins = pins;
     }
-    if (provauth_mac_rule_make(&rule, opts->mac_attribute ? opts->mac_attribute : "CN",
-                               opts->mac_regex, p, &why) != APR_SUCCESS) {
-        complain("--mac-from: %s", why);
-        return -1;
+    if (opts->crl_check != NULL) {
+        checker->trust.crl_check = strcmp(opts->crl_check, "none") == 0
+                                       ? PROVAUTH_CRL_CHECK_NONE
+                                 : strcmp(opts->crl_check, "leaf") == 0
+                                       ? PROVAUTH_CRL_CHECK_LEAF
+                                       : PROVAUTH_CRL_CHECK_CHAIN;
+        checker->trust.missing_crl_ok = opts->crl_missing_ok;
     }
-    checker->rule = rule;
-    return 0;
+    return load_rule(checker, opts, p);
+}
+
+/* --pin: one pin line per certificate, exactly as the module's PA00130
+ * line gives it.  EXIT_GRANTED, or EXIT_TROUBLE when one cannot be made. */
+static int print_pin_lines(const checker_t *checker, const provauth_check_opts_t *opts,
+                           apr_pool_t *p)
+{
+    int i, status = EXIT_GRANTED;
+
+    for (i = 0; i < opts->ncerts; i++) {
+        const char *file = opts->certs[i], *why = NULL;
+        STACK_OF(X509) *certs = NULL;
+        provauth_fingerprint_t fp;
+        provauth_mac_t mac;
+
+        if (provauth_load_device_certs(&certs, strcmp(file, "-") == 0 ? "/dev/stdin"
+                                                                       : file,
+                                       p, &why) != APR_SUCCESS) {
+            complain("%s", why);
+            status = EXIT_TROUBLE;
+        }
+        else if (!provauth_mac_from_cert(sk_X509_value(certs, 0), checker->rule, &mac,
+                                         &why, p)) {
+            complain("%s: no MAC to pin it for: %s", file, why);
+            status = EXIT_TROUBLE;
+        }
+        else if (provauth_cert_fingerprint(sk_X509_value(certs, 0), &fp)
+                 != APR_SUCCESS) {
+            complain("%s: cannot compute the SHA-256 fingerprint", file);
+            status = EXIT_TROUBLE;
+        }
+        else {
+            out("%s\n", provauth_pin_line(&mac, &fp, p));
+        }
+    }
+    return status;
 }
 
 static int run(int argc, const char *const *argv, apr_pool_t *p)
@@ -392,6 +472,12 @@ static int run(int argc, const char *const *argv, apr_pool_t *p)
         out(PROGRAM " %s (mod_provauth, %s)\n", PACKAGE_VERSION,
                OpenSSL_version(OPENSSL_VERSION));
         return EXIT_GRANTED;
+    }
+    if (opts.pin) {
+        memset(&checker, 0, sizeof(checker));
+        checker.opts = &opts;
+        return load_rule(&checker, &opts, p) != 0 ? EXIT_TROUBLE
+                                                  : print_pin_lines(&checker, &opts, p);
     }
     if (load_trust(&checker, &opts, p) != 0) {
         return EXIT_TROUBLE;

@@ -121,7 +121,8 @@ int provauth_check_parse_time(const char *text, time_t now, time_t *when)
 /* The options that take a value, and where it goes. */
 typedef enum {
     OPT_CA, OPT_INTERMEDIATES, OPT_CRL, OPT_MAC_FROM, OPT_MAC_REGEX, OPT_PATH,
-    OPT_AT, OPT_JSON, OPT_WHOLE_PATH, OPT_HELP, OPT_VERSION, OPT_UNKNOWN
+    OPT_AT, OPT_JSON, OPT_WHOLE_PATH, OPT_HELP, OPT_VERSION, OPT_PINNED,
+    OPT_CRL_CHECK, OPT_PIN, OPT_UNKNOWN
 } option_e;
 
 typedef struct {
@@ -144,6 +145,9 @@ static const option_t options[] = {
     { "-h", OPT_HELP, 0 },
     { "--version", OPT_VERSION, 0 },
     { "-V", OPT_VERSION, 0 },
+    { "--pinned", OPT_PINNED, 1 },
+    { "--crl-check", OPT_CRL_CHECK, 1 },
+    { "--pin", OPT_PIN, 0 },
 };
 
 /* The option named by arg ("--ca" or "--ca=FILE"); *inline_value points
@@ -230,6 +234,19 @@ static int apply_option(provauth_check_opts_t *opts, const option_t *opt,
     case OPT_VERSION:
         opts->version = 1;
         return 0;
+    case OPT_PINNED:
+        return set_once(&opts->pinned_file, value, opt->name, p, error);
+    case OPT_CRL_CHECK:
+        if (strcmp(value, "none") != 0 && strcmp(value, "leaf") != 0
+            && strcmp(value, "chain") != 0) {
+            *error = apr_psprintf(p, "--crl-check: '%s' is not none, leaf or chain",
+                                  value);
+            return -1;
+        }
+        return set_once(&opts->crl_check, value, opt->name, p, error);
+    case OPT_PIN:
+        opts->pin = 1;
+        return 0;
     case OPT_UNKNOWN:
         break;
     }
@@ -277,6 +294,11 @@ int provauth_check_parse_args(provauth_check_opts_t *opts, int argc,
         if (apply_option(opts, opt, value, p, error) != 0) {
             return -1;
         }
+        if (opt->option == OPT_CRL_CHECK && i + 1 < argc
+            && strcmp(argv[i + 1], "no_crl_for_cert_ok") == 0) {
+            opts->crl_missing_ok = 1; /* as in ProvAuthCRLCheck */
+            i++;
+        }
         if (opt->option == OPT_MAC_FROM && i + 1 < argc
             && looks_like_regex(argv[i + 1])) {
             if (set_once(&opts->mac_regex, argv[++i], "a MAC regex", p, error) != 0) {
@@ -285,6 +307,17 @@ int provauth_check_parse_args(provauth_check_opts_t *opts, int argc,
         }
     }
     if (opts->help || opts->version) {
+        return 0;
+    }
+    if (opts->pin) {
+        if (opts->ncerts == 0) {
+            *error = "--pin needs one or more CERT files";
+            return -1;
+        }
+        if (opts->json || opts->url_path != NULL) {
+            *error = "--pin prints pin lines only: no --json or --path with it";
+            return -1;
+        }
         return 0;
     }
     if (opts->ca_file == NULL) {

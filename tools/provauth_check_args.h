@@ -10,6 +10,10 @@ typedef struct provauth_check_opts {
     const char *ca_file;            /* --ca (required) */
     const char *intermediate_file;  /* --intermediates, NULL when absent */
     const char *crl_file;           /* --crl, NULL when absent */
+    const char *pinned_file;        /* --pinned, NULL when absent */
+    const char *crl_check;          /* --crl-check MODE, NULL when absent */
+    int crl_missing_ok;             /* ... no_crl_for_cert_ok */
+    int pin;                        /* --pin: print the pin lines of the CERTs */
     const char *mac_attribute;      /* --mac-from ATTR, NULL: CN is the MAC */
     const char *mac_regex;          /* its REGEX, NULL when none */
     const char *url_path;           /* --path, NULL when absent */

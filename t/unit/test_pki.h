@@ -43,6 +43,9 @@ Suite *mac_path_suite(void);
 Suite *decision_suite(void);
 Suite *hint_suite(void);
 Suite *check_args_suite(void);
+Suite *pin_suite(void);
+Suite *pin_handshake_suite(void);
+Suite *crl_check_suite(void);
 
 /* ---- times ---- */
 
