@@ -109,6 +109,7 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     policy->intermediates = vhost_dconf->intermediates;
     policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
     policy->vhost_name = vhost_name(s, p);
+    policy->pinned = sconf->pinned;
     if (policy->intermediates == NULL && provauth_server_uses_module(s, s->process->pconf)
         && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00005)
@@ -126,6 +127,9 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
                      "no effect on the handshake: SSLVerifyClient is not set for "
                      "the virtual host (per-directory SSLVerifyClient is handled "
                      "by mod_ssl alone)", vhost_name(s, p));
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        provauth_warn_cas_without_crl(s, p);
     }
     /* Normally done in provauth_post_config already; cheap and idempotent. */
     rv = provauth_handshake_init(s->process->pool, NULL);

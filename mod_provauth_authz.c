@@ -43,6 +43,8 @@ typedef struct {
     int error_logged;                    /* PA00102 written */
     const provauth_cached_verdict_t *cached;   /* the verdict's cache entry */
     int provider_ran;                    /* a Require provauth-* line was asked */
+    const char *pin_line;                /* unpinned self-signed device: how to pin it */
+    const char *pin_file;                /* and where */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -129,12 +131,7 @@ static provauth_request_t *request_state(request_rec *r)
     }
     sconf = provauth_server_conf(r->server);
     dconf = provauth_dir_conf(r);
-    trust.anchors = dconf->anchors ? dconf->anchors : sconf->ssl_anchors;
-    trust.intermediates = dconf->intermediates;
-    trust.crls = dconf->crls;
-    /* mod_ssl's own CRL settings come with its store; the handshake has
-     * applied its no_crl_for_cert_ok already. */
-    trust.missing_crl_ok = (dconf->anchors == NULL && dconf->crls == NULL);
+    provauth_dir_trust(sconf, dconf, &trust);
 
     cached = provauth_conn_verdict(conn, &trust,
                           dconf->mac_rule ? dconf->mac_rule : provauth_mac_rule_default(),
@@ -148,6 +145,10 @@ static provauth_request_t *request_state(request_rec *r)
     state->cached = cached;
     state->verdict = &cached->verdict;
     state->status = cached->verdict.status;
+    if (cached->pin_line != NULL) {
+        state->pin_line = cached->pin_line;
+        state->pin_file = dconf->pin_file;
+    }
     if (state->status == PROVAUTH_STATUS_NONE) {
         state->verdict = NULL;
         state->denial_reason = "no client certificate";
@@ -184,6 +185,24 @@ static void log_denial_line(request_rec *r, const provauth_request_t *state)
     else if (r->prev != NULL) {
         via = apr_psprintf(r->pool, "; internal redirect from \"%s\"",
                            ap_escape_logitem(r->pool, r->prev->uri));
+    }
+    if (state->pin_line != NULL) {
+        /* The enrollment line: the PA00101 of an unpinned self-signed
+         * device, ending with the exact line that would pin it. */
+        const char *fingerprint = strchr(state->pin_line, ' ');
+
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      PROVAUTH_LOGNO(00130) "denied by Require %s: %s, not pinned; "
+                      "client %s, MAC %.12s, SHA-256 fingerprint %s, subject \"%s\", "
+                      "serial %s, uri \"%s\"%s; to admit it once its MAC is checked "
+                      "against your inventory, add to %s the line: %s", state->denied_by,
+                      ap_escape_logitem(r->pool, state->denied_because), r->useragent_ip,
+                      state->pin_line, fingerprint ? fingerprint + 1 : "?",
+                      verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
+                      verdict ? verdict->serial : "-",
+                      ap_escape_logitem(r->pool, r->uri), via, state->pin_file,
+                      state->pin_line);
+        return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   PROVAUTH_LOGNO(00101) "denied by Require %s: %s; client %s, status %s, "

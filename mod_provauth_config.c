@@ -15,6 +15,7 @@
 
 #include "provauth_allowlist.h"
 #include "provauth_log.h"
+#include "provauth_pin.h"
 
 #include "mod_provauth_private.h"
 
@@ -45,6 +46,14 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 
     conf->accept_expired = (add->accept_expired != PROVAUTH_UNSET)
                            ? add->accept_expired : base->accept_expired;
+    /* A virtual host's handshake knows the pins of its own sections and of
+     * the main server's, which its requests inherit. */
+    if (base->pinned == NULL || add->pinned == NULL) {
+        conf->pinned = base->pinned ? base->pinned : add->pinned;
+    }
+    else {
+        conf->pinned = apr_array_append(p, base->pinned, add->pinned);
+    }
     return conf;
 }
 
@@ -88,8 +97,35 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     if (add->mac_rule) {
         conf->mac_rule = add->mac_rule;
     }
+    if (add->pin_file) {
+        conf->pin_file = add->pin_file;
+        conf->pins = add->pins;
+    }
+    if (add->crl_check != PROVAUTH_CRL_CHECK_DEFAULT) {
+        conf->crl_check = add->crl_check;
+        conf->crl_missing_ok = add->crl_missing_ok;
+    }
     conf->has_provider = base->has_provider || add->has_provider;
     return conf;
+}
+
+void provauth_dir_trust(const provauth_server_conf_t *sconf,
+                        const provauth_dir_conf_t *dconf, provauth_trust_t *trust)
+{
+    memset(trust, 0, sizeof(*trust));
+    trust->anchors = dconf->anchors ? dconf->anchors : sconf->ssl_anchors;
+    trust->intermediates = dconf->intermediates;
+    trust->crls = dconf->crls;
+    trust->crl_check = dconf->crl_check;
+    if (dconf->crl_check == PROVAUTH_CRL_CHECK_DEFAULT) {
+        /* mod_ssl's own CRL settings come with its store; the handshake
+         * has applied its no_crl_for_cert_ok already. */
+        trust->missing_crl_ok = (dconf->anchors == NULL && dconf->crls == NULL);
+    }
+    else {
+        trust->missing_crl_ok = dconf->crl_missing_ok;
+    }
+    trust->pins = dconf->pins;
 }
 
 provauth_server_conf_t *provauth_server_conf(const server_rec *s)
@@ -129,7 +165,8 @@ int provauth_server_uses_module(server_rec *s, apr_pool_t *pconf)
 int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
 {
     return conf->ca_file || conf->intermediate_file || conf->crl_file
-        || conf->mac_rule;
+        || conf->mac_rule || conf->pin_file
+        || conf->crl_check != PROVAUTH_CRL_CHECK_DEFAULT;
 }
 
 /* Remember that the module is used by this server, and where it was first
@@ -219,6 +256,7 @@ typedef struct {
     file_loader_fn load;
     apr_size_t (*entries)(const void *object);   /* NULL: no emptiness check */
     const char *if_empty;                        /* consequence, for the warning */
+    const char *empty_id;                        /* the warning's log id */
 } file_kind_t;
 
 static apr_status_t load_anchors(void **object, const char *path, apr_pool_t *p,
@@ -276,11 +314,31 @@ static apr_size_t allowlist_entries(const void *list)
     return provauth_allowlist_size(list);
 }
 
-static const file_kind_t anchors_file = { load_anchors, NULL, NULL };
-static const file_kind_t certs_file = { load_certs, NULL, NULL };
-static const file_kind_t crls_file = { load_crls, NULL, NULL };
+static apr_status_t load_pins(void **object, const char *path, apr_pool_t *p,
+                              const char **why)
+{
+    provauth_pins_t *pins = NULL;
+    apr_status_t rv = provauth_pins_load(&pins, path, p, why);
+
+    *object = pins;
+    return rv;
+}
+
+static apr_size_t pins_entries(const void *pins)
+{
+    return provauth_pins_size(pins);
+}
+
+static const file_kind_t anchors_file = { load_anchors, NULL, NULL, NULL };
+static const file_kind_t certs_file = { load_certs, NULL, NULL, NULL };
+static const file_kind_t crls_file = { load_crls, NULL, NULL, NULL };
 static const file_kind_t allowlist_file = {
-    load_allowlist, allowlist_entries, "every device is refused by it"
+    load_allowlist, allowlist_entries, "every device is refused by it",
+    PROVAUTH_LOGNO(00020)
+};
+static const file_kind_t pins_file = {
+    load_pins, pins_entries, "no device is pinned by it (self-signed phones are "
+    "refused, and logged with PA00130 for enrollment)", PROVAUTH_LOGNO(00060)
 };
 
 /* A list that loaded but holds no entry: say so at startup, naming the file
@@ -291,9 +349,9 @@ static void warn_if_empty(cmd_parms *cmd, const char *what, const char *path,
     if (kind->entries == NULL || kind->entries(object) > 0) {
         return;
     }
-    config_warning(cmd, apr_psprintf(cmd->pool, PROVAUTH_LOGNO(00020) "%s: '%s' "
+    config_warning(cmd, apr_psprintf(cmd->pool, "%s%s: '%s' "
                                      "(line %d of %s) has no entries, only blank or "
-                                     "comment lines: %s", what, path,
+                                     "comment lines: %s", kind->empty_id, what, path,
                                      cmd->directive ? cmd->directive->line_num : 0,
                                      cmd->directive ? cmd->directive->filename : "?",
                                      kind->if_empty));
@@ -442,6 +500,64 @@ static const char *set_device_registry(cmd_parms *cmd, void *dconf, const char *
     return provauth_registry_configure(cmd, conf, arg);
 }
 
+static const char *set_pinned_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    provauth_dir_conf_t *conf = dconf;
+    provauth_server_conf_t *sconf = provauth_server_conf(cmd->server);
+    void *pins = NULL;
+    const char *err;
+    int i;
+
+    warn_if_repeated(cmd, dconf);
+    err = load_file_once(cmd, DIR_PINNED_FILE, arg, &pins_file, &conf->pin_file, &pins);
+    if (err != NULL) {
+        return err;
+    }
+    conf->pins = pins;
+    /* The handshake knows no directory: it forgives the issuer errors of a
+     * leaf pinned in any section of the virtual host. */
+    if (sconf->pinned == NULL) {
+        sconf->pinned = apr_array_make(cmd->pool, 2, sizeof(const provauth_pins_t *));
+    }
+    for (i = 0; i < sconf->pinned->nelts; i++) {
+        if (APR_ARRAY_IDX(sconf->pinned, i, const provauth_pins_t *) == pins) {
+            return NULL;
+        }
+    }
+    APR_ARRAY_PUSH(sconf->pinned, const provauth_pins_t *) = pins;
+    return NULL;
+}
+
+/* ProvAuthCRLCheck none|leaf|chain [no_crl_for_cert_ok], as mod_ssl's
+ * SSLCARevocationCheck. */
+static const char *set_crl_check(cmd_parms *cmd, void *dconf, const char *mode,
+                                 const char *flag)
+{
+    provauth_dir_conf_t *conf = dconf;
+
+    warn_if_repeated(cmd, dconf);
+    provauth_note_use(cmd, DIR_CRL_CHECK);
+    if (strcasecmp(mode, "none") == 0) {
+        conf->crl_check = PROVAUTH_CRL_CHECK_NONE;
+    }
+    else if (strcasecmp(mode, "leaf") == 0) {
+        conf->crl_check = PROVAUTH_CRL_CHECK_LEAF;
+    }
+    else if (strcasecmp(mode, "chain") == 0) {
+        conf->crl_check = PROVAUTH_CRL_CHECK_CHAIN;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not none, leaf or chain",
+                            cmd->cmd->name, mode);
+    }
+    if (flag != NULL && strcasecmp(flag, "no_crl_for_cert_ok") != 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not no_crl_for_cert_ok",
+                            cmd->cmd->name, flag);
+    }
+    conf->crl_missing_ok = (flag != NULL);
+    return NULL;
+}
+
 const command_rec provauth_cmds[] = {
     AP_INIT_FLAG(DIR_ACCEPT_EXPIRED, set_accept_expired, NULL, RSRC_CONF,
                  "On: let client certificates whose only fault is their validity "
@@ -461,6 +577,13 @@ const command_rec provauth_cmds[] = {
     AP_INIT_TAKE1(DIR_DEVICE_REGISTRY, set_device_registry, NULL, RSRC_CONF,
                   "socache provider[:arguments] keeping a record per device, or none "
                   "(default: shmcb in the runtime directory, for about 10^5 devices)"),
+    AP_INIT_TAKE1(DIR_PINNED_FILE, set_pinned_file, NULL, RSRC_CONF | ACCESS_CONF,
+                  "file of pinned devices, one '<MAC> <SHA-256 fingerprint>' per "
+                  "line: those certificates are trusted for those MACs"),
+    AP_INIT_TAKE12(DIR_CRL_CHECK, set_crl_check, NULL, RSRC_CONF | ACCESS_CONF,
+                   "none, leaf or chain, and optionally no_crl_for_cert_ok: which "
+                   "certificates are checked against CRLs (default leaf with "
+                   "ProvAuthCRLFile)"),
     { NULL }
 };
 

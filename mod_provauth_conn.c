@@ -18,6 +18,7 @@
 #include "http_request.h"
 
 #include "provauth_log.h"
+#include "provauth_pin.h"
 
 #include "mod_provauth_private.h"
 
@@ -82,7 +83,17 @@ provauth_conn_t *provauth_conn_get(conn_rec *c)
 static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
 {
     return a->anchors == b->anchors && a->intermediates == b->intermediates
-        && a->crls == b->crls && a->missing_crl_ok == b->missing_crl_ok;
+        && a->crls == b->crls && a->missing_crl_ok == b->missing_crl_ok
+        && a->crl_check == b->crl_check && a->pins == b->pins;
+}
+
+/* Does this cached verdict hold for trust and (where pins apply, which
+ * read the MAC) rule? */
+static int verdict_matches(const provauth_cached_verdict_t *cached, const X509 *leaf,
+                           const provauth_trust_t *trust, const provauth_mac_rule_t *rule)
+{
+    return cached->leaf == leaf && trust_equal(&cached->trust, trust)
+        && (trust->pins == NULL || cached->pin_rule == rule);
 }
 
 /* May the handshake's verification stand in for re-validation?  Only when
@@ -97,6 +108,8 @@ static int handshake_verdict_applies(const provauth_conn_t *conn, const X509 *le
     STACK_OF(X509) *chain = SSL_get0_verified_chain(conn->ssl);
 
     if (leaf == NULL || trust->crls != NULL || chain == NULL || sk_X509_num(chain) < 1
+        || (trust->crl_check != PROVAUTH_CRL_CHECK_DEFAULT
+            && trust->crl_check != PROVAUTH_CRL_CHECK_NONE)
         || !provauth_handshake_verified_cleanly(&conn->handshake, leaf)) {
         return 0;
     }
@@ -149,7 +162,7 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
     LOCK_IF_SHARED(conn, return NULL);
     leaf = SSL_get0_peer_certificate(conn->ssl);
     for (cached = conn->verdicts; cached; cached = cached->next) {
-        if (cached->leaf == leaf && trust_equal(&cached->trust, trust)) {
+        if (verdict_matches(cached, leaf, trust, rule)) {
             goto leave;
         }
     }
@@ -162,15 +175,21 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
     }
     cached->leaf = leaf;
     cached->trust = *trust;
+    cached->pin_rule = rule;
     if (handshake_verdict_applies(conn, leaf, trust)) {
+        /* Trusted by its chain: pins do not change that. */
         cached->rv = provauth_classify_verified_chain(
             &cached->verdict, leaf, SSL_get0_verified_chain(conn->ssl), time(NULL),
             conn->pool);
     }
     else {
-        cached->rv = provauth_verify_chain(&cached->verdict, trust, leaf,
-                                           SSL_get_peer_cert_chain(conn->ssl),
-                                           time(NULL), conn->pool);
+        provauth_pin_outcome_e outcome;
+
+        cached->rv = provauth_verify_with_pins(&cached->verdict, trust, rule, leaf,
+                                               SSL_get_peer_cert_chain(conn->ssl),
+                                               time(NULL), &outcome, &cached->pin_line,
+                                               conn->pool);
+        cached->pin_outcome = (int)outcome;
     }
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
@@ -365,6 +384,7 @@ static const char *resumed_chain_problem(provauth_conn_t *conn,
     const provauth_cached_mac_t *mac;
     provauth_trust_t trust;
 
+    memset(&trust, 0, sizeof(trust));
     trust.anchors = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(conn->ssl));
     trust.intermediates = policy->intermediates;
     trust.crls = NULL;
@@ -425,6 +445,38 @@ static void log_refusal(request_rec *r, provauth_conn_t *conn,
     }
 }
 
+/* Is the leaf pinned in a pin file of the virtual host serving r? */
+static int vhost_pins(const request_rec *r, X509 *leaf)
+{
+    provauth_fingerprint_t fp;
+
+    return provauth_cert_fingerprint(leaf, &fp) == APR_SUCCESS
+        && provauth_pins_any(provauth_server_conf(r->server)->pinned, &fp);
+}
+
+/* The PA00131 line: a pin of the handshake's virtual host borrowed. */
+static void log_pin_refusal(request_rec *r, provauth_conn_t *conn,
+                            const provauth_handshake_t *policy, X509 *peer)
+{
+    const char *sni = SSL_get_servername(conn->ssl, TLSEXT_NAMETYPE_host_name);
+    const char *host = r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "(none)";
+    provauth_verdict_t leaf;
+
+    sni = sni ? ap_escape_logitem(r->pool, sni) : "(none)";
+    if (provauth_describe_leaf(&leaf, peer, time(NULL), r->pool) != APR_SUCCESS) {
+        leaf.subject = "?";
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00131)
+                  "refused with 421: the TLS handshake (SNI %s, virtual host %s) "
+                  "accepted the certificate because it is pinned there by a "
+                  DIR_PINNED_FILE ", but the request (Host %s) is for the virtual "
+                  "host %s, where no " DIR_PINNED_FILE " pins it; subject \"%s\", "
+                  "uri \"%s\"", sni,
+                  (policy && policy->vhost_name) ? policy->vhost_name : "?", host,
+                  serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
+                  ap_escape_logitem(r->pool, r->uri));
+}
+
 int provauth_conn_check_vhost(request_rec *r)
 {
     provauth_conn_t *conn;
@@ -435,11 +487,18 @@ int provauth_conn_check_vhost(request_rec *r)
     /* Initial requests only, as mod_ssl: an ErrorDocument for our own 421
      * must not be refused again. */
     if (!ap_is_initial_req(r) || (conn = provauth_conn_get(r->connection)) == NULL
-        || provauth_server_conf(r->server)->accept_expired == 1
         || (peer = SSL_get0_peer_certificate(conn->ssl)) == NULL) {
         return DECLINED;
     }
     policy = provauth_handshake_policy(conn->ssl);
+    /* Sessions of pinned leaves are never resumed: the record says it all. */
+    if (conn->handshake.forgave_pin && !vhost_pins(r, peer)) {
+        log_pin_refusal(r, conn, policy, peer);
+        return HTTP_MISDIRECTED_REQUEST;
+    }
+    if (provauth_server_conf(r->server)->accept_expired == 1) {
+        return DECLINED;
+    }
     if (conn->handshake.forgave_time_error) {
         log_refusal(r, conn, policy, peer, NULL);
         return HTTP_MISDIRECTED_REQUEST;

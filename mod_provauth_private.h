@@ -25,6 +25,8 @@ extern module AP_MODULE_DECLARE_DATA provauth_module;
 #define DIR_INTERMEDIATE     "ProvAuthIntermediateFile"
 #define DIR_CRL_FILE         "ProvAuthCRLFile"
 #define DIR_MAC_FROM         "ProvAuthMACFrom"
+#define DIR_PINNED_FILE      "ProvAuthPinnedDeviceFile"
+#define DIR_CRL_CHECK        "ProvAuthCRLCheck"
 #define PROVIDER_DEVICE      "provauth-device"
 #define PROVIDER_MAC         "provauth-mac"
 #define PROVIDER_ALLOWLIST   "provauth-allowlist"
@@ -40,6 +42,10 @@ typedef struct {
     int accept_expired;          /* PROVAUTH_UNSET, 0 or 1 */
     X509_STORE *ssl_anchors;     /* mod_ssl's client CA store for this vhost,
                                   * set by init_server; not merged */
+    apr_array_header_t *pinned;  /* const provauth_pins_t * of every
+                                  * ProvAuthPinnedDeviceFile in the server's
+                                  * sections (a vhost's: with the main
+                                  * server's), for the handshake; may be NULL */
     /* ProvAuthDeviceRegistry (main server only; not merged) */
     const char *registry_spec;   /* as configured, NULL: the default */
     int registry_off;            /* "none" */
@@ -58,6 +64,10 @@ typedef struct {
     const provauth_mac_rule_t *mac_rule;  /* NULL: unset (CN is the MAC) */
     int has_provider;                     /* a Require provauth-* line applies here
                                            * (merged by OR: never lost) */
+    const char *pin_file;                 /* NULL: unset */
+    const struct provauth_pins *pins;
+    provauth_crl_check_e crl_check;       /* PROVAUTH_CRL_CHECK_DEFAULT: unset */
+    int crl_missing_ok;                   /* no_crl_for_cert_ok, with crl_check */
 } provauth_dir_conf_t;
 
 extern const command_rec provauth_cmds[];
@@ -100,6 +110,16 @@ const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,
                                          const char *arg, const char **path,
                                          const void **list);
 
+/* The trust configuration re-validation uses for a directory. */
+void provauth_dir_trust(const provauth_server_conf_t *sconf,
+                        const provauth_dir_conf_t *dconf, provauth_trust_t *trust);
+
+/* ---- startup checks of the configured sections (mod_provauth_crl.c) ---- */
+
+/* Warn (PA00061) once per CA that has no CRL where a section of s checks
+ * CRLs strictly; call from init_server, once sconf->ssl_anchors is set. */
+void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *p);
+
 /* ---- per-connection verification cache (mod_provauth_conn.c) ---- */
 
 /* The device MAC a leaf yields by one ProvAuthMACFrom rule. */
@@ -120,6 +140,10 @@ typedef struct provauth_cached_verdict {
     apr_status_t rv;
     provauth_verdict_t verdict;
     provauth_cached_mac_t *macs;          /* by rule, for this leaf */
+    const provauth_mac_rule_t *pin_rule;  /* the rule pins were applied with
+                                           * (trust.pins != NULL) */
+    int pin_outcome;                      /* provauth_pin_outcome_e */
+    const char *pin_line;                 /* for an enrollment candidate */
     struct provauth_registry_pending *pending;   /* requests not yet written
                                                  * to the device registry */
     const char *days_left_text;           /* verdict.days_left, for PROVAUTH_DAYS_LEFT */

@@ -53,7 +53,7 @@ static int same_serial(const char *a, const char *b)
 
 const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
 {
-    char fingerprint[2 * PROVAUTH_FINGERPRINT_LEN + 1];
+    char fingerprint[2 * PROVAUTH_RECORD_FP_LEN + 1];
     provauth_record_t by_fingerprint;
 
     if (provauth_record_status_trusted(rec->status) && (rec->flags & PROVAUTH_REC_HAS_MAC)) {
@@ -70,7 +70,7 @@ const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
 
 static int has_fingerprint(const provauth_record_t *rec)
 {
-    static const unsigned char zero[PROVAUTH_FINGERPRINT_LEN];
+    static const unsigned char zero[PROVAUTH_RECORD_FP_LEN];
 
     return memcmp(rec->fingerprint, zero, sizeof(zero)) != 0;
 }
@@ -214,7 +214,7 @@ int provauth_record_from_json(provauth_record_t *rec, const provauth_json_t *dev
         PROVAUTH_RECORD_SET(rec, mac, mac);
     }
     if (!hex_bytes(provauth_json_get_string(device, "fingerprint"), rec->fingerprint,
-                   PROVAUTH_FINGERPRINT_LEN)) {
+                   PROVAUTH_RECORD_FP_LEN)) {
         memset(rec->fingerprint, 0, sizeof(rec->fingerprint));
     }
     rec->key_kind = (kind != NULL && strcmp(kind, "mac") == 0 && mac != NULL)

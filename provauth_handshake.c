@@ -3,6 +3,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "provauth_handshake.h"
+#include "provauth_pin.h"
 
 /* OpenSSL callbacks carry no user pointer but the SSL, so the policy hangs
  * off the SSL_CTX, the connection's record off the SSL and the observer off
@@ -60,6 +61,15 @@ int provauth_is_time_error(int verify_error)
         || verify_error == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
+int provauth_is_pin_forgivable(int verify_error)
+{
+    return verify_error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+        || verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+        || verify_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        || verify_error == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+        || verify_error == X509_V_ERR_UNABLE_TO_GET_CRL;
+}
+
 const provauth_handshake_t *provauth_handshake_policy(const SSL *ssl)
 {
     /* After an SNI switch this is the selected virtual host's context. */
@@ -95,6 +105,7 @@ typedef struct {
     int saw_error;                /* an error other than a forgiven time error */
     int standing_error;           /* the store's error after the last callback */
     int tolerated_error;          /* a callback said ok while an error stood */
+    int forgave_pin;              /* a pinned leaf's issuer error was forgiven */
 } verify_observer_t;
 
 static verify_observer_t *observer_of(X509_STORE_CTX *store_ctx)
@@ -103,13 +114,44 @@ static verify_observer_t *observer_of(X509_STORE_CTX *store_ctx)
                                  : NULL;
 }
 
+/* Is the error standing in store_ctx one a pin forgives: about the leaf
+ * itself (depth 0), whose fingerprint is pinned for this virtual host? */
+static int pin_forgives(const provauth_handshake_t *policy, X509_STORE_CTX *store_ctx)
+{
+    X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    provauth_fingerprint_t fp;
+
+    return policy->pinned != NULL && policy->pinned->nelts > 0
+        && provauth_is_pin_forgivable(X509_STORE_CTX_get_error(store_ctx))
+        && X509_STORE_CTX_get_error_depth(store_ctx) == 0
+        && leaf != NULL && X509_STORE_CTX_get_current_cert(store_ctx) == leaf
+        && provauth_cert_fingerprint(leaf, &fp) == APR_SUCCESS
+        && provauth_pins_any(policy->pinned, &fp);
+}
+
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
 {
     SSL *ssl = ssl_of(store_ctx);
     const provauth_handshake_t *policy = provauth_handshake_policy(ssl);
     SSL_verify_cb inner = policy ? policy->inner_verify : fallback_inner_verify;
 
-    if (!ok && policy && policy->accept_time_errors
+    if (!ok && policy && pin_forgives(policy, store_ctx)) {
+        verify_observer_t *observer = observer_of(store_ctx);
+        provauth_handshake_record_t *record = record_of(ssl);
+
+        /* As for a time error: the result is what it would be had the
+         * leaf been issued by a trusted CA.  Unobserved, the error stays
+         * (and `SSLVerifyClient require` refuses): fail closed. */
+        if (observer != NULL) {
+            X509_STORE_CTX_set_error(store_ctx, observer->standing_error);
+            observer->forgave_pin = 1;
+            ok = 1;
+        }
+        if (record != NULL) {
+            record->forgave_pin = 1;
+        }
+    }
+    else if (!ok && policy && policy->accept_time_errors
         && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx))) {
         const verify_observer_t *observer = observer_of(store_ctx);
         provauth_handshake_record_t *record = record_of(ssl);
@@ -170,6 +212,7 @@ void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record)
 {
     record->clean_leaf = NULL;
     record->forgave_time_error = 0;
+    record->forgave_pin = 0;
     if (indices.record >= 0) {
         SSL_set_ex_data(ssl, indices.record, record);
     }
@@ -198,6 +241,7 @@ int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg)
     if (record != NULL) {
         provauth_handshake_record_release(record); /* a new verification */
         record->forgave_time_error = 0;
+        record->forgave_pin = 0;
     }
     if (policy->intermediates != NULL && sk_X509_num(policy->intermediates) > 0) {
         int i;
@@ -221,6 +265,7 @@ int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg)
     observer.saw_error = 0;
     observer.standing_error = X509_STORE_CTX_get_error(store_ctx);
     observer.tolerated_error = 0;
+    observer.forgave_pin = 0;
     if (indices.observer < 0
         || !X509_STORE_CTX_set_ex_data(store_ctx, indices.observer, &observer)) {
         /* Unobserved: never clean, never resumable. */
@@ -234,7 +279,9 @@ int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg)
         X509_STORE_CTX_set_verify_cb(store_ctx, observer.observed);
         X509_STORE_CTX_set_ex_data(store_ctx, indices.observer, NULL);
     }
-    if (verified > 0 && observer.tolerated_error) {
+    /* A pinned leaf's session is not resumed either: every connection
+     * checks the pins of the moment (a removed pin ends at the handshake). */
+    if (verified > 0 && (observer.tolerated_error || observer.forgave_pin)) {
         make_unresumable(ssl);
     }
     if (record != NULL && verified > 0 && !observer.saw_error
@@ -264,7 +311,7 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
     if (!SSL_CTX_set_ex_data(ctx, indices.policy, (void *)policy)) {
         return APR_ENOMEM;
     }
-    if (policy->accept_time_errors) {
+    if (policy->accept_time_errors || (policy->pinned && policy->pinned->nelts > 0)) {
         fallback_inner_verify = policy->inner_verify;
         SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx),
                            provauth_handshake_verify_cb);

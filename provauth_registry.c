@@ -46,7 +46,7 @@ unsigned provauth_record_status_of(provauth_status_e status)
     case PROVAUTH_STATUS_EXPIRED:       return PROVAUTH_REC_EXPIRED;
     case PROVAUTH_STATUS_NOT_YET_VALID: return PROVAUTH_REC_NOT_YET_VALID;
     case PROVAUTH_STATUS_FAILED:        return PROVAUTH_REC_FAILED;
-    /* [pin] case PROVAUTH_STATUS_PINNED: return PROVAUTH_REC_PINNED; */
+    case PROVAUTH_STATUS_PINNED:        return PROVAUTH_REC_PINNED;
     case PROVAUTH_STATUS_NONE:          break;
     }
     return PROVAUTH_REC_NONE;
@@ -159,7 +159,7 @@ apr_status_t provauth_record_describe_cert(provauth_record_t *rec, X509 *leaf,
         return APR_EINVAL;
     }
     if (!X509_digest(leaf, EVP_sha256(), rec->fingerprint, &len)
-        || len != PROVAUTH_FINGERPRINT_LEN) {
+        || len != PROVAUTH_RECORD_FP_LEN) {
         return APR_EGENERAL;
     }
     rec->not_after = asn1_time_seconds(X509_get0_notAfter(leaf));
@@ -236,8 +236,8 @@ unsigned provauth_record_id(const provauth_record_t *rec, unsigned char *id)
         len = 2 + 6;
     }
     else {
-        memcpy(id + 2, rec->fingerprint, PROVAUTH_FINGERPRINT_LEN);
-        len = 2 + PROVAUTH_FINGERPRINT_LEN;
+        memcpy(id + 2, rec->fingerprint, PROVAUTH_RECORD_FP_LEN);
+        len = 2 + PROVAUTH_RECORD_FP_LEN;
     }
     for (i = 1; i < len; i++) {
         hash = (hash ^ id[i]) * 16777619u;
@@ -312,7 +312,7 @@ unsigned provauth_record_encode(const provauth_record_t *rec, unsigned char *buf
     put_u8(&w, rec->status);
     put_u8(&w, rec->flags);
     put_u8(&w, (unsigned)rec->key_kind);
-    put(&w, rec->fingerprint, PROVAUTH_FINGERPRINT_LEN);
+    put(&w, rec->fingerprint, PROVAUTH_RECORD_FP_LEN);
     mac_bytes(rec->mac, mac);
     put(&w, mac, 6);
     put_i64(&w, rec->first_seen);
@@ -417,8 +417,8 @@ int provauth_record_decode(provauth_record_t *rec, const unsigned char *buf,
         return 0;
     }
     rec->key_kind = (provauth_key_kind_e)kind;
-    if ((at = take(&r, PROVAUTH_FINGERPRINT_LEN)) != NULL) {
-        memcpy(rec->fingerprint, at, PROVAUTH_FINGERPRINT_LEN);
+    if ((at = take(&r, PROVAUTH_RECORD_FP_LEN)) != NULL) {
+        memcpy(rec->fingerprint, at, PROVAUTH_RECORD_FP_LEN);
     }
     if ((at = take(&r, 6)) != NULL && (rec->flags & PROVAUTH_REC_HAS_MAC)) {
         mac_text(at, rec->mac);
@@ -456,7 +456,7 @@ static int same_key(const provauth_record_t *a, const provauth_record_t *b)
     }
     return a->key_kind == PROVAUTH_KEY_MAC
         ? strcmp(a->mac, b->mac) == 0
-        : memcmp(a->fingerprint, b->fingerprint, PROVAUTH_FINGERPRINT_LEN) == 0;
+        : memcmp(a->fingerprint, b->fingerprint, PROVAUTH_RECORD_FP_LEN) == 0;
 }
 
 static apr_uint32_t add_saturating(apr_uint32_t a, apr_uint32_t b)
@@ -546,7 +546,7 @@ const char *provauth_urgency_name(provauth_urgency_e urgency)
 int provauth_record_urgency_cmp(const provauth_record_t *a, const provauth_record_t *b)
 {
     provauth_urgency_e ua = provauth_record_urgency(a), ub = provauth_record_urgency(b);
-    char ka[2 * PROVAUTH_FINGERPRINT_LEN + 1], kb[2 * PROVAUTH_FINGERPRINT_LEN + 1];
+    char ka[2 * PROVAUTH_RECORD_FP_LEN + 1], kb[2 * PROVAUTH_RECORD_FP_LEN + 1];
 
     if (ua != ub) {
         return ua < ub ? -1 : 1;
@@ -575,7 +575,7 @@ const char *provauth_record_key_text(const provauth_record_t *rec, char *buf,
         provauth_record_set_text(buf, size, rec->mac);
         return buf;
     }
-    for (i = 0; i < PROVAUTH_FINGERPRINT_LEN && 2 * i + 2 < size; i++) {
+    for (i = 0; i < PROVAUTH_RECORD_FP_LEN && 2 * i + 2 < size; i++) {
         buf[2 * i] = digits[rec->fingerprint[i] >> 4];
         buf[2 * i + 1] = digits[rec->fingerprint[i] & 0x0f];
     }
@@ -793,7 +793,7 @@ apr_size_t provauth_record_json(const provauth_record_t *rec, apr_int64_t now,
                                 char *buf, apr_size_t size)
 {
     text_t t = { buf, size, 0, 0 };
-    char key[2 * PROVAUTH_FINGERPRINT_LEN + 1];
+    char key[2 * PROVAUTH_RECORD_FP_LEN + 1];
     provauth_record_t by_fingerprint = *rec;
     int has_mac = (rec->flags & PROVAUTH_REC_HAS_MAC) != 0;
 

@@ -4,6 +4,7 @@
 #define PROVAUTH_HANDSHAKE_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <openssl/ssl.h>
 
 typedef struct provauth_handshake {
@@ -11,6 +12,9 @@ typedef struct provauth_handshake {
     STACK_OF(X509) *intermediates;   /* extra untrusted CAs, may be NULL */
     SSL_verify_cb inner_verify;      /* the callback we wrap (mod_ssl's) */
     const char *vhost_name;          /* for messages, may be NULL */
+    const apr_array_header_t *pinned;   /* const provauth_pins_t * of every pin
+                                         * file of the virtual host, or NULL:
+                                         * their leaves' issuer errors are forgiven */
 } provauth_handshake_t;
 
 /* The OpenSSL ex_data indices the module uses. */
@@ -28,7 +32,8 @@ typedef struct provauth_handshake_indices {
 apr_status_t provauth_handshake_init(apr_pool_t *process_pool,
                                      const provauth_handshake_indices_t **indices);
 
-/* Attach policy to ctx: wrap its verify callback when accept_time_errors,
+/* Attach policy to ctx: wrap its verify callback when accept_time_errors
+ * or pinned certificates,
  * add intermediates to chain building when non-NULL, and observe each
  * verification (see provauth_handshake_verified_cleanly).  Keeps the
  * context's verify mode.  The policy must live as long as ctx (allocate it
@@ -56,15 +61,27 @@ int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg);
  * been with current dates: X509_V_OK for an otherwise good chain, the
  * earlier error for a chain that something else tolerated.  Outside
  * provauth_handshake_cert_verify that earlier error is unknown and the
- * time error stays as the result.  Everything else is the wrapped
- * callback's decision. */
+ * time error stays as the result.
+ *
+ * With pinned certificates, the errors that only say the issuer of a
+ * pinned leaf is unknown or untrusted (provauth_is_pin_forgivable, at depth
+ * 0, for a leaf whose fingerprint is in policy->pinned) are forgiven the
+ * same way, and the session is made impossible to resume: the verify
+ * result reads as if the leaf were trusted (SSL_CLIENT_VERIFY SUCCESS).
+ * Its time errors are forgiven only with accept_time_errors, as any other
+ * certificate's.  Everything else is the wrapped callback's decision. */
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx);
+
+/* Is this X509_V_ERR_* one that a pin forgives for its leaf (at depth 0):
+ * self-signed, issuer unknown, leaf signature unverifiable, no CRL? */
+int provauth_is_pin_forgivable(int verify_error);
 
 /* What the handshake of one connection established, owned by the
  * connection; reset at every verification (renegotiation included). */
 typedef struct provauth_handshake_record {
     X509 *clean_leaf;            /* verified cleanly (with a reference), or NULL */
     int forgave_time_error;      /* a validity-period error was forgiven */
+    int forgave_pin;             /* a pinned leaf's issuer errors were forgiven */
 } provauth_handshake_record_t;
 
 /* Record this SSL's verifications into record (call before the handshake). */

@@ -27,8 +27,7 @@ typedef enum {
     PROVAUTH_REC_EXPIRED = 2,
     PROVAUTH_REC_NOT_YET_VALID = 3,
     PROVAUTH_REC_FAILED = 4,
-    /* [pin] PINNED devices (branch 'pin'): trusted by a pin of their key. */
-    PROVAUTH_REC_PINNED = 5
+    PROVAUTH_REC_PINNED = 5        /* trusted by a pin of their key (provauth_pin.h) */
 } provauth_rec_status_e;
 
 /* Record flags. */
@@ -38,7 +37,7 @@ typedef enum {
                                            * expiry forgiveness */
 #define PROVAUTH_REC_SELF_SIGNED    0x04  /* the leaf is self-signed */
 
-#define PROVAUTH_FINGERPRINT_LEN 32       /* SHA-256 */
+#define PROVAUTH_RECORD_FP_LEN 32       /* SHA-256 */
 
 /* Text fields are cut to these lengths (bytes, the NUL excluded). */
 #define PROVAUTH_REC_REASON_MAX  200
@@ -49,7 +48,7 @@ typedef enum {
 
 /* Largest binary form and socache id. */
 #define PROVAUTH_RECORD_MAX_ENCODED 1024
-#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_FINGERPRINT_LEN)
+#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_RECORD_FP_LEN)
 /* Largest JSON object of one record (every byte escaped as \u00XX). */
 #define PROVAUTH_RECORD_JSON_MAX 8192
 
@@ -57,7 +56,7 @@ typedef enum {
 typedef struct provauth_record {
     provauth_key_kind_e key_kind;
     char mac[13];                           /* 12 lowercase hex digits, or "" */
-    unsigned char fingerprint[PROVAUTH_FINGERPRINT_LEN];
+    unsigned char fingerprint[PROVAUTH_RECORD_FP_LEN];
     apr_int64_t first_seen;
     apr_int64_t last_seen;
     apr_int64_t last_denied;                /* latest refusal: last_reason's time */

@@ -1,5 +1,5 @@
-/* provauth_verify.h: trust material (PEM anchors, intermediates, CRLs) and
- * time-independent re-validation of a device certificate chain.
+/* provauth_verify.h: trust material (anchors, intermediates, CRLs in PEM or
+ * DER files) and time-independent re-validation of a device certificate chain.
  * Knows OpenSSL and APR only; callers decide what to grant and log. */
 #ifndef PROVAUTH_VERIFY_H
 #define PROVAUTH_VERIFY_H
@@ -13,29 +13,49 @@ typedef enum {
     PROVAUTH_STATUS_VALID,         /* chains and every certificate is in its validity period */
     PROVAUTH_STATUS_EXPIRED,       /* chains when time is ignored; past notAfter somewhere */
     PROVAUTH_STATUS_NOT_YET_VALID, /* chains when time is ignored; before notBefore somewhere */
-    PROVAUTH_STATUS_FAILED         /* does not chain, or revoked, wrong purpose, malformed */
+    PROVAUTH_STATUS_FAILED,        /* does not chain, or revoked, wrong purpose, malformed */
+    PROVAUTH_STATUS_PINNED         /* does not chain, but this very certificate is
+                                    * pinned for its MAC (provauth_pin.h) */
 } provauth_status_e;
 
 /* The statuses a device may be granted on. */
 #define PROVAUTH_STATUS_IS_TRUSTED(s) \
     ((s) == PROVAUTH_STATUS_VALID || (s) == PROVAUTH_STATUS_EXPIRED \
-     || (s) == PROVAUTH_STATUS_NOT_YET_VALID)
+     || (s) == PROVAUTH_STATUS_NOT_YET_VALID || (s) == PROVAUTH_STATUS_PINNED)
 
-/* Everything re-validation needs, loaded once at configuration time. */
+/* Which certificates of a chain are checked against CRLs (ProvAuthCRLCheck,
+ * like mod_ssl's SSLCARevocationCheck). */
+typedef enum {
+    PROVAUTH_CRL_CHECK_DEFAULT = 0,   /* with crls: the leaf; without: whatever
+                                       * the anchor store itself says (mod_ssl's) */
+    PROVAUTH_CRL_CHECK_NONE,          /* no certificate, whatever the CRLs */
+    PROVAUTH_CRL_CHECK_LEAF,          /* the device certificate */
+    PROVAUTH_CRL_CHECK_CHAIN          /* every certificate of the chain */
+} provauth_crl_check_e;
+
+struct provauth_pins;
+
+/* Everything re-validation needs, loaded once at configuration time.  All
+ * zero but the anchors is the plain default. */
 typedef struct provauth_trust {
     X509_STORE *anchors;              /* trusted roots (never NULL when verifying) */
     STACK_OF(X509) *intermediates;    /* untrusted CA certs for chain building, may be NULL */
     STACK_OF(X509_CRL) *crls;         /* checked against the leaf when non-NULL */
-    int missing_crl_ok;               /* anchors are mod_ssl's, whose handshake
-                                       * already decided on missing CRLs
-                                       * (SSLCARevocationCheck no_crl_for_cert_ok) */
+    int missing_crl_ok;               /* a CA without a CRL passes (no_crl_for_cert_ok,
+                                       * or anchors are mod_ssl's, whose handshake
+                                       * already decided on missing CRLs) */
+    provauth_crl_check_e crl_check;   /* which certificates CRLs are checked for */
+    const struct provauth_pins *pins; /* pinned devices (provauth_pin.h); not
+                                       * used by provauth_verify_chain */
 } provauth_trust_t;
 
 typedef struct provauth_verdict {
     provauth_status_e status;
     int verify_error;        /* X509_V_ERR_* of the first real failure, X509_V_OK otherwise */
     int error_depth;         /* chain depth of that failure, -1 when none */
-    const char *reason;      /* why FAILED, NULL otherwise */
+    const char *reason;      /* why FAILED, NULL otherwise; ends with the hint */
+    const char *hint;        /* what to fix in the trust files, when the failure
+                              * usually means one lacks something; else NULL */
     long days_left;          /* whole days until the leaf's notAfter, negative once past */
     const char *subject;     /* leaf subject (RFC 2253), for logs */
     const char *issuer;      /* leaf issuer (RFC 2253), for logs */
@@ -47,19 +67,30 @@ typedef struct provauth_verdict {
 
 const char *provauth_status_name(provauth_status_e status);
 
-/* Load every certificate of a PEM file into a new X509_STORE of trust
- * anchors.  Fails (with *why set) when the file cannot be read, is
- * malformed, or holds no certificate.  The store is freed with the pool. */
+/* Trust files are read as vendors publish them: PEM (any number of
+ * CERTIFICATE, TRUSTED CERTIFICATE, X509 CRL and PKCS7 blocks, text around
+ * them ignored), or DER (one or more certificates, CRLs or PKCS#7 bundles,
+ * e.g. a .crt, .crl or .p7b file).  Each loader fails with *why naming the
+ * file when it cannot be opened or read, is a directory, is damaged, holds a
+ * private key, or holds nothing of the kind asked for.  What is loaded is
+ * freed with the pool. */
+
+/* The certificates of a trust file as a new X509_STORE of trust anchors. */
 apr_status_t provauth_load_anchors(X509_STORE **anchors, const char *path,
                                    apr_pool_t *p, const char **why);
 
-/* Load the certificates of a PEM file (intermediates); same failure rules. */
+/* The certificates of a trust file (intermediates), in file order. */
 apr_status_t provauth_load_certs(STACK_OF(X509) **certs, const char *path,
                                  apr_pool_t *p, const char **why);
 
-/* Load the CRLs of a PEM file; fails when it holds no CRL. */
+/* The CRLs of a trust file. */
 apr_status_t provauth_load_crls(STACK_OF(X509_CRL) **crls, const char *path,
                                 apr_pool_t *p, const char **why);
+
+/* The certificates of a device's file (its leaf first, then any chain),
+ * as provauth_load_certs, except that a private key in it is skipped. */
+apr_status_t provauth_load_device_certs(STACK_OF(X509) **certs, const char *path,
+                                        apr_pool_t *p, const char **why);
 
 /* The issuer (RFC 2253) of the first CRL whose nextUpdate is before now,
  * or NULL when every CRL is current.  Re-validation ignores time, so a stale

@@ -230,7 +230,7 @@ START_TEST(test_a_later_log_line_keeps_what_the_status_handler_knew)
     ck_assert_str_eq(merged->client, "192.0.2.7");
     ck_assert_uint_eq(merged->granted, 2);
     ck_assert(merged->not_after == from_json.not_after);       /* exact, same serial */
-    ck_assert(memcmp(merged->fingerprint, from_json.fingerprint, PROVAUTH_FINGERPRINT_LEN) == 0);
+    ck_assert(memcmp(merged->fingerprint, from_json.fingerprint, PROVAUTH_RECORD_FP_LEN) == 0);
     ck_assert_str_eq(merged->root, "CN=Poly Root CA,O=Poly");
     ck_assert_uint_eq(merged->flags, PROVAUTH_REC_HAS_MAC | PROVAUTH_REC_FORGAVE_EXPIRY);
 }

@@ -233,7 +233,7 @@ END_TEST
 
 START_TEST(test_valid_chain_calls_inner_once_per_depth_with_ok)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = device(acme, now - PKI_DAY, now + PKI_YEAR);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r;
@@ -250,7 +250,7 @@ END_TEST
 
 START_TEST(test_expired_leaf_is_forgiven_when_time_errors_accepted)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = expired_device(acme);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r;
@@ -273,7 +273,7 @@ END_TEST
 
 START_TEST(test_not_yet_valid_leaf_is_forgiven_when_time_errors_accepted)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = device(acme, now + 2 * PKI_DAY, now + PKI_YEAR);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r;
@@ -289,7 +289,7 @@ END_TEST
 
 START_TEST(test_expired_issuing_ca_is_forgiven_when_time_errors_accepted)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     EVP_PKEY *ca_key = pki_make_key();
     X509 *issuing = pki_make_ca("Acme Old Issuing CA", ca_key, acme->policy,
                                 acme->policy_key, pki_utc("20200101000000Z"),
@@ -312,7 +312,7 @@ END_TEST
 
 START_TEST(test_expired_leaf_fails_when_time_errors_not_accepted)
 {
-    provauth_handshake_t policy = { 0, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 0, NULL, recorder, NULL, NULL };
     X509 *leaf = expired_device(acme);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r;
@@ -330,7 +330,7 @@ END_TEST
 
 START_TEST(test_expired_self_signed_leaf_still_fails_when_time_errors_accepted)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, NULL, NULL,
                                pki_utc("20230101000000Z"),
                                pki_utc("20240630000000Z"), PKI_EKU_CLIENT_AUTH);
@@ -345,7 +345,7 @@ END_TEST
 
 START_TEST(test_expired_leaf_from_unknown_root_still_fails_when_time_errors_accepted)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = expired_device(other);
     STACK_OF(X509) *chain = pki_stack(other->issuing, other->policy, NULL);
     handshake_result_t r;
@@ -366,7 +366,7 @@ static X509 *expired_self_signed(void)
 
 START_TEST(test_expired_vendor_chain_reads_ok_and_stays_resumable)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = expired_device(acme);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r = verify_in_handshake(&policy, leaf, chain);
@@ -383,7 +383,7 @@ END_TEST
 
 START_TEST(test_valid_chain_forgives_nothing_and_stays_resumable)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     X509 *leaf = device(acme, now - PKI_DAY, now + PKI_YEAR);
     STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
     handshake_result_t r = verify_in_handshake(&policy, leaf, chain);
@@ -402,7 +402,7 @@ END_TEST
  * cleared the expiry and with it the only trace of the real fault. */
 START_TEST(test_expired_self_signed_tolerated_keeps_its_real_error)
 {
-    provauth_handshake_t policy = { 1, NULL, optional_no_ca, NULL };
+    provauth_handshake_t policy = { 1, NULL, optional_no_ca, NULL, NULL };
     X509 *leaf = expired_self_signed();
     handshake_result_t r = verify_in_handshake(&policy, leaf, NULL);
 
@@ -420,7 +420,7 @@ END_TEST
 
 START_TEST(test_expired_leaf_from_unknown_root_tolerated_keeps_its_real_error)
 {
-    provauth_handshake_t policy = { 1, NULL, optional_no_ca, NULL };
+    provauth_handshake_t policy = { 1, NULL, optional_no_ca, NULL, NULL };
     X509 *leaf = expired_device(other);
     STACK_OF(X509) *chain = pki_stack(other->issuing, other->policy, NULL);
     handshake_result_t r = verify_in_handshake(&policy, leaf, chain);
@@ -441,7 +441,7 @@ END_TEST
  * be resumable (mod_ssl would read SUCCESS on a resumed TLS 1.2 session). */
 START_TEST(test_tolerated_self_signed_is_not_resumable_without_accept_expired)
 {
-    provauth_handshake_t policy = { 0, NULL, optional_no_ca, NULL };
+    provauth_handshake_t policy = { 0, NULL, optional_no_ca, NULL, NULL };
     X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, NULL, NULL, now - PKI_DAY,
                                now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
     handshake_result_t r = verify_in_handshake(&policy, leaf, NULL);
@@ -459,7 +459,7 @@ END_TEST
  * but the verification is not clean proof for re-validation. */
 START_TEST(test_error_cleared_by_inner_callback_is_resumable_but_not_clean)
 {
-    provauth_handshake_t policy = { 1, NULL, clears_errors, NULL };
+    provauth_handshake_t policy = { 1, NULL, clears_errors, NULL, NULL };
     X509 *leaf = expired_self_signed();
     handshake_result_t r = verify_in_handshake(&policy, leaf, NULL);
 
@@ -475,7 +475,7 @@ END_TEST
  * error was before the expiry: it stays as the result (fail closed). */
 START_TEST(test_unobserved_time_error_is_forgiven_but_stays_the_result)
 {
-    provauth_handshake_t policy = { 1, NULL, recorder, NULL };
+    provauth_handshake_t policy = { 1, NULL, recorder, NULL, NULL };
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     X509_STORE_CTX *store_ctx = X509_STORE_CTX_new();
     X509 *leaf = expired_device(acme);
@@ -500,7 +500,7 @@ END_TEST
 
 START_TEST(test_attach_with_time_errors_installs_verify_cb_and_keeps_mode)
 {
-    provauth_handshake_t policy = { 1, NULL, original_cb, NULL };
+    provauth_handshake_t policy = { 1, NULL, original_cb, NULL, NULL };
     int mode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     SSL *ssl;
@@ -520,7 +520,7 @@ END_TEST
 
 START_TEST(test_attach_without_time_errors_or_intermediates_keeps_verify_cb)
 {
-    provauth_handshake_t policy = { 0, NULL, original_cb, NULL };
+    provauth_handshake_t policy = { 0, NULL, original_cb, NULL, NULL };
     int mode = SSL_VERIFY_PEER;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -536,7 +536,7 @@ END_TEST
 START_TEST(test_attach_with_intermediates_only_keeps_verify_cb)
 {
     STACK_OF(X509) *intermediates = pki_stack(acme->issuing, acme->policy, NULL);
-    provauth_handshake_t policy = { 0, intermediates, original_cb, NULL };
+    provauth_handshake_t policy = { 0, intermediates, original_cb, NULL, NULL };
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
     ck_assert_ptr_nonnull(ctx);
@@ -558,7 +558,7 @@ static void init_setup(void)
 
 START_TEST(test_attach_before_init_is_refused)
 {
-    provauth_handshake_t policy = { 1, NULL, original_cb, NULL };
+    provauth_handshake_t policy = { 1, NULL, original_cb, NULL, NULL };
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
     ck_assert_int_eq(provauth_handshake_attach(ctx, &policy), APR_EINIT);

@@ -32,6 +32,11 @@ int main(void)
     srunner_add_suite(runner, allowlist_suite());
     srunner_add_suite(runner, mac_path_suite());
     srunner_add_suite(runner, decision_suite());
+    srunner_add_suite(runner, hint_suite());
+    srunner_add_suite(runner, check_args_suite());
+    srunner_add_suite(runner, pin_suite());
+    srunner_add_suite(runner, pin_handshake_suite());
+    srunner_add_suite(runner, crl_check_suite());
     srunner_add_suite(runner, registry_suite());
     srunner_add_suite(runner, json_suite());
     srunner_add_suite(runner, fleet_suite());
