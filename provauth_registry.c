@@ -295,10 +295,11 @@ static void put_text(writer_t *w, const char *text)
 {
     apr_size_t len = strlen(text);
 
-    if (len > 255) {
-        len = 255;
+    if (len > 0xffff) {
+        len = 0xffff;
     }
-    put_u8(w, (unsigned)len);
+    put_u8(w, (unsigned)(len >> 8));
+    put_u8(w, (unsigned)(len & 0xff));
     put(w, text, (unsigned)len);
 }
 
@@ -384,7 +385,8 @@ static apr_int64_t get_i64(reader_t *r)
 /* A text field: its length byte and bytes, none of them NUL. */
 static void get_text(reader_t *r, char *field, apr_size_t size)
 {
-    unsigned len = get_u8(r);
+    unsigned high = get_u8(r);
+    unsigned len = high << 8 | get_u8(r);
     const unsigned char *at = take(r, len);
 
     field[0] = '\0';

@@ -9,7 +9,7 @@
 #include "provauth_verify.h"
 
 /* Version byte of the binary form; a record of another version is dropped. */
-#define PROVAUTH_RECORD_VERSION 1
+#define PROVAUTH_RECORD_VERSION 2
 
 /* How a record is keyed: a trusted device by its MAC, anything else by its
  * certificate's SHA-256 fingerprint, so that an untrusted certificate can
@@ -40,17 +40,17 @@ typedef enum {
 #define PROVAUTH_RECORD_FP_LEN 32       /* SHA-256 */
 
 /* Text fields are cut to these lengths (bytes, the NUL excluded). */
-#define PROVAUTH_REC_REASON_MAX  200
+#define PROVAUTH_REC_REASON_MAX  512      /* reasons carry hints */
 #define PROVAUTH_REC_NAME_MAX    128      /* subject, issuer, root */
 #define PROVAUTH_REC_VENDOR_MAX  64
 #define PROVAUTH_REC_SERIAL_MAX  64
 #define PROVAUTH_REC_CLIENT_MAX  64
 
 /* Largest binary form and socache id. */
-#define PROVAUTH_RECORD_MAX_ENCODED 1024
+#define PROVAUTH_RECORD_MAX_ENCODED 2048
 #define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_RECORD_FP_LEN)
 /* Largest JSON object of one record (every byte escaped as \u00XX). */
-#define PROVAUTH_RECORD_JSON_MAX 8192
+#define PROVAUTH_RECORD_JSON_MAX 12288
 
 /* Times are seconds since the epoch (UTC); 0 means never or unknown. */
 typedef struct provauth_record {

@@ -380,7 +380,9 @@ int main(int argc, char **argv)
 
         if (text == NULL
             || provauth_fleet_add_json(fleet, text, len, &server, &why, pool) != APR_SUCCESS) {
-            fprintf(stderr, "provauth-report: %s: %s\n", source, why ? why : "?");
+            int json = text != NULL && text[strspn(text, " \t\r\n")] == '{';
+            fprintf(stderr, "provauth-report: %s: %s%s\n", source, why ? why : "?",
+                    text != NULL && !json ? " (an access log goes with --log)" : "");
             APR_ARRAY_PUSH(failures, const char *) = source;
             continue;
         }

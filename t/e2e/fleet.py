@@ -27,16 +27,20 @@ MIX = [
     ("selfsigned-victim", "/polycom/0004f2000001.cfg", 403, "FAILED"),
     # a genuine phone asking for another phone's file
     ("attacker", "/polycom/0004f2000001.cfg", 403, "VALID"),
-    # [pin] a pinned self-signed phone (PINNED) and [report] a report-only
-    # would-be denial join the mix once branches 'pin' and 'report' are in.
+    # a self-signed phone, expired, pinned by ProvAuthPinnedDeviceFile
+    ("selfsigned-expired", "/polycom/0004f2000005.cfg", 200, "PINNED"),
+    # [report] a report-only would-be denial joins the mix once branch
+    # 'report' is in.
 ]
 
 FILES = {"polycom": ["0004f2000001.cfg", "0004f2000002.cfg", "0004f2000003.cfg",
-                     "0004f2000004.cfg", "0004f2000006.cfg", "0004f20000aa.cfg"],
+                     "0004f2000004.cfg", "0004f2000005.cfg", "0004f2000006.cfg",
+                     "0004f20000aa.cfg"],
          "yealink": ["001565000010.cfg"]}
 
-# What the denials of the mix log.
-MIX_LOG = [r"PA00101", r"AH01630"]
+# What the denials of the mix log (PA00130: the enrollment line of the
+# unpinned self-signed phones).
+MIX_LOG = [r"PA00101", r"AH01630", r"PA00130"]
 
 
 def fleet_log_format():
@@ -74,6 +78,7 @@ Listen 127.0.0.1:{{fleet}}
     Header always set X-Provauth-Mac "%{{{{PROVAUTH_MAC}}}}e"
     <Directory {{root}}/htdocs/polycom>
         ProvAuthCACertificateFile {pki.path('poly-root.pem')}
+        ProvAuthPinnedDeviceFile {{root}}/pins.txt
         Require provauth-mac
     </Directory>
     <Directory {{root}}/htdocs/yealink>
@@ -105,6 +110,8 @@ class FleetServer:
                 with open(os.path.join(path, file_name), "w") as out:
                     out.write(f"{directory}/{file_name}\n")
         make_world_readable(os.path.join(root, "htdocs"))
+        with open(os.path.join(root, "pins.txt"), "w") as pins:
+            pins.write(f"0004f2000005 {cert_fingerprint(pki, 'selfsigned-expired')}\n")
         self.port = free_port()
         self.httpd = Httpd(root, fleet_body(pki, registry), module=module_path(),
                            modules=BASE_MODULES + ["status", "authz_host"], ports={"fleet": self.port})

@@ -22,14 +22,14 @@ def expect_log():
 
 def test_auto_report_counts_the_mix(fleet):
     auto = fleet.server_status()
-    # each phone asked twice; expired and not-yet-valid phones needed the
-    # handshake's forgiveness
-    assert auto["ProvAuthHandshakesRescued"] == "2"
+    # each phone asked twice; the expired, the not-yet-valid and the pinned
+    # expired phone needed the handshake's forgiveness of their dates
+    assert auto["ProvAuthHandshakesRescued"] == "3"
     assert auto["ProvAuthRequestsValid"] == str(2 * 3)       # valid, yealink, attacker
     assert auto["ProvAuthRequestsExpired"] == "2"
     assert auto["ProvAuthRequestsNotYetValid"] == "2"
     assert auto["ProvAuthRequestsFailed"] == str(2 * 3)
-    assert auto["ProvAuthRequestsPinned"] == "0"
+    assert auto["ProvAuthRequestsPinned"] == "2"
     assert auto["ProvAuthDenialsUntrusted"] == str(2 * 3)
     assert auto["ProvAuthDenialsMACNotInPath"] == "2"
     assert auto["ProvAuthDenialsNoCertificate"] == "0"
@@ -56,5 +56,5 @@ def test_request_without_certificate_is_counted_by_reason(fleet):
 def test_html_report_has_a_section_of_its_own(fleet):
     page = fleet.get("/server-status")
     assert "<h2>mod_provauth</h2>" in page
-    assert "TLS handshakes rescued from expiry</td><td>2</td>" in page
+    assert "TLS handshakes rescued from expiry</td><td>3</td>" in page
     assert "registry records</td><td>" in page
