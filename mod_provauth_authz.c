@@ -566,6 +566,7 @@ int provauth_fixups(request_rec *r)
      * not ours to explain. */
     if (state != NULL) {
         state->denied_by = NULL;
+        return DECLINED;   /* its variables are set already */
     }
 
     if (provauth_conn_get(r->connection) != NULL

@@ -70,12 +70,12 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     provauth_dir_conf_t *conf;
 
     /* Sections without a directive of ours are merged on every request:
-     * nothing to combine (a configuration is all zero only when nothing
-     * was set in it). */
-    if (memcmp(add, &nothing_set, sizeof(*add)) == 0) {
+     * nothing to combine.  A configuration is all zero bytes, padding
+     * included (apr_pcalloc), only while nothing was set in it. */
+    if (memcmp(add, &nothing_set, sizeof(*add)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
         return basev;
     }
-    if (memcmp(base, &nothing_set, sizeof(*base)) == 0) {
+    if (memcmp(base, &nothing_set, sizeof(*base)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
         return addv;
     }
     conf = apr_pcalloc(p, sizeof(*conf));

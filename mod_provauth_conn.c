@@ -490,15 +490,15 @@ int provauth_conn_check_vhost(request_rec *r)
         || (peer = SSL_get0_peer_certificate(conn->ssl)) == NULL) {
         return DECLINED;
     }
-    policy = provauth_handshake_policy(conn->ssl);
     /* Sessions of pinned leaves are never resumed: the record says it all. */
     if (conn->handshake.forgave_pin && !vhost_pins(r, peer)) {
-        log_pin_refusal(r, conn, policy, peer);
+        log_pin_refusal(r, conn, provauth_handshake_policy(conn->ssl), peer);
         return HTTP_MISDIRECTED_REQUEST;
     }
     if (provauth_server_conf(r->server)->accept_expired == 1) {
         return DECLINED;
     }
+    policy = provauth_handshake_policy(conn->ssl);
     if (conn->handshake.forgave_time_error) {
         log_refusal(r, conn, policy, peer, NULL);
         return HTTP_MISDIRECTED_REQUEST;

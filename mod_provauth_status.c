@@ -515,7 +515,8 @@ static int status_handler(request_rec *r)
     apr_status_t listed;
     apr_int64_t now;
 
-    if (r->handler == NULL || strcmp(r->handler, HANDLER_STATUS) != 0) {
+    /* Asked of every request: the first character settles most. */
+    if (r->handler == NULL || r->handler[0] != 'p' || strcmp(r->handler, HANDLER_STATUS) != 0) {
         return DECLINED;
     }
     r->allowed |= (AP_METHOD_BIT << M_GET);

@@ -354,11 +354,16 @@ static const char *quoted(const char **line, apr_pool_t *p)
             if (*s == 'x' && apr_isxdigit(s[1]) && apr_isxdigit(s[2])) {
                 char hex[3] = { s[1], s[2], '\0' };
                 unsigned value = (unsigned)strtoul(hex, NULL, 16);
-                *o++ = value >= 0x20 && value != 0x7f ? (char)value : '?';
+                *o++ = (char)(value >= 0x20 && value != 0x7f ? value : (unsigned)'?');
                 s += 2;
                 continue;
             }
-            *o++ = *s == 'n' ? ' ' : *s == 't' ? ' ' : *s;
+            if (*s == 'n' || *s == 't') {
+                *o++ = ' ';
+            }
+            else {
+                *o++ = *s;
+            }
             continue;
         }
         *o++ = *s;

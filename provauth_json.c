@@ -39,7 +39,10 @@ static void blanks(provauth_json_reader_t *reader)
 static char peek(provauth_json_reader_t *reader)
 {
     blanks(reader);
-    return reader->pos < reader->len ? reader->text[reader->pos] : 0;
+    if (reader->pos >= reader->len) {
+        return 0;
+    }
+    return reader->text[reader->pos];
 }
 
 static int literal(provauth_json_reader_t *reader, const char *word)

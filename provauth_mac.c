@@ -308,42 +308,52 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
     return mac_from_first_group(value, len, rule, mac, why, p);
 }
 
+/* Lower-case hex digits by character, 0 for anything else. */
+static const char lower_hex[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
+    ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b',
+    ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['A'] = 'a', ['B'] = 'b',
+    ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f'
+};
+
 /* Does a maximal run of hex digits in text[0..len) end in the MAC (any MAC
- * but a shared file's placeholder when mac is NULL)?  Only a run's last 12 digits name a device, so one run
- * names at most one. */
+ * but a shared file's placeholder when mac is NULL)?  Only a run's last 12
+ * digits name a device, so one run names at most one.  One pass with a
+ * table lookup per character: every request's path goes through here. */
 static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t len)
 {
-    size_t i = 0;
+    const unsigned char *c = (const unsigned char *)text, *end = c + len;
+    size_t run = 0;
 
-    while (i < len) {
-        size_t start, j;
-        if (hex_value(text[i]) < 0) {
-            i++;
+    for (;; c++) {
+        if (c < end && lower_hex[*c]) {
+            run++;
             continue;
         }
-        for (start = i; i < len && hex_value(text[i]) >= 0; i++) {
-            /* to the end of the run */
-        }
-        if (i - start < PROVAUTH_MAC_LEN) {
-            continue;
-        }
-        if (mac == NULL) {
-            if (strncmp(text + i - PROVAUTH_MAC_LEN, "0000000000", 10) != 0) {
-                return 1;
+        if (run >= PROVAUTH_MAC_LEN) {
+            const unsigned char *digits = c - PROVAUTH_MAC_LEN;
+
+            if (mac == NULL) {
+                if (strncmp((const char *)digits, "0000000000", 10) != 0) {
+                    return 1;
+                }
             }
-            continue;
-        }
-        for (j = 0; j < PROVAUTH_MAC_LEN; j++) {
-            char digit = text[i - PROVAUTH_MAC_LEN + j];
-            if ("0123456789abcdef"[hex_value(digit)] != mac->hex[j]) {
-                break;
+            else {
+                size_t j;
+
+                for (j = 0; j < PROVAUTH_MAC_LEN && lower_hex[digits[j]] == mac->hex[j];
+                     j++) {
+                }
+                if (j == PROVAUTH_MAC_LEN) {
+                    return 1;
+                }
             }
         }
-        if (j == PROVAUTH_MAC_LEN) {
-            return 1;
+        if (c >= end) {
+            return 0;
         }
+        run = 0;
     }
-    return 0;
 }
 
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,

@@ -35,7 +35,7 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-    fputs("Usage: provauth-report [OPTION]... [SOURCE]...\n"
+    (void)fputs("Usage: provauth-report [OPTION]... [SOURCE]...\n"
           "Merge the device registries of provisioning servers running mod_provauth\n"
           "and print the fleet's readiness, most urgent device first.\n"
           "\n"
@@ -145,7 +145,7 @@ static char *fetch(const options_t *opts, const char *url, apr_size_t *len,
         *why = strerror(errno);
         return NULL;
     }
-    fflush(NULL);
+    (void)fflush(NULL);
     pid = fork();
     if (pid < 0) {
         *why = strerror(errno);
@@ -158,14 +158,14 @@ static char *fetch(const options_t *opts, const char *url, apr_size_t *len,
         close(fds[0]);
         close(fds[1]);
         execvp(opts->curl, (char *const *)argv);
-        fprintf(stderr, "provauth-report: cannot run %s: %s\n", opts->curl, strerror(errno));
+        (void)fprintf(stderr, "provauth-report: cannot run %s: %s\n", opts->curl, strerror(errno));
         _exit(127);
     }
     close(fds[1]);
     in = fdopen(fds[0], "r");
     text = in ? read_all(in, len, why, p) : NULL;
     if (in) {
-        fclose(in);
+        (void)fclose(in);
     }
     else {
         close(fds[0]);
@@ -198,7 +198,7 @@ static char *read_source(const options_t *opts, const char *source, apr_size_t *
     }
     text = read_all(in, len, why, p);
     if (in != stdin) {
-        fclose(in);
+        (void)fclose(in);
     }
     return text;
 }
@@ -242,7 +242,7 @@ static int read_log(provauth_fleet_t *fleet, const char *path, unsigned *skipped
     }
     free(line);
     if (in != stdin) {
-        fclose(in);
+        (void)fclose(in);
     }
     apr_pool_destroy(line_pool);
     return 1;
@@ -297,7 +297,7 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
         case 'w':
         case 'c':
             if (!parse_days(optarg, c == 'w' ? &opts->warn : &opts->crit)) {
-                fprintf(stderr, "provauth-report: --%s wants a number of days, not '%s'\n",
+                (void)fprintf(stderr, "provauth-report: --%s wants a number of days, not '%s'\n",
                         c == 'w' ? "warn" : "crit", optarg);
                 return 2;
             }
@@ -311,22 +311,24 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
         case OPT_CURL: opts->curl = optarg; break;
         case OPT_TIMEOUT:
             if (!parse_days(optarg, &opts->timeout) || opts->timeout == 0) {
-                fprintf(stderr, "provauth-report: --timeout wants seconds, not '%s'\n", optarg);
+                (void)fprintf(stderr, "provauth-report: --timeout wants seconds, not '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_NOW:
             if (!provauth_time_parse(optarg, &opts->now)) {
-                fprintf(stderr, "provauth-report: --now wants a time such as "
+                (void)fprintf(stderr, "provauth-report: --now wants a time such as "
                         "2026-11-30T12:00:00Z, not '%s'\n", optarg);
                 return 2;
             }
             break;
         case OPT_IGNORE_EXPIRED: opts->ignore_expired = 1; break;
-        case 'h': usage(stdout); exit(0);
-        case 'V': printf("provauth-report " VERSION "\n"); exit(0);
+        case 'h': usage(stdout); exit(fflush(stdout) == 0 ? 0 : 1);
+        case 'V':
+            (void)printf("provauth-report " VERSION "\n");
+            exit(fflush(stdout) == 0 ? 0 : 1);
         default:
-            fprintf(stderr, "provauth-report: unknown option or missing value: %s\n"
+            (void)fprintf(stderr, "provauth-report: unknown option or missing value: %s\n"
                     "Try 'provauth-report --help'.\n", argv[optind - 1]);
             return 2;
         }
@@ -335,15 +337,15 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
         APR_ARRAY_PUSH(opts->sources, const char *) = argv[optind];
     }
     if ((opts->warn < 0) != (opts->crit < 0)) {
-        fputs("provauth-report: --warn and --crit go together\n", stderr);
+        (void)fputs("provauth-report: --warn and --crit go together\n", stderr);
         return 2;
     }
     if (opts->warn >= 0 && opts->crit > opts->warn) {
-        fputs("provauth-report: --crit must not be more days than --warn\n", stderr);
+        (void)fputs("provauth-report: --crit must not be more days than --warn\n", stderr);
         return 2;
     }
     if (opts->sources->nelts == 0 && opts->logs->nelts == 0) {
-        fputs("provauth-report: name at least one source or --log\n"
+        (void)fputs("provauth-report: name at least one source or --log\n"
               "Try 'provauth-report --help'.\n", stderr);
         return 2;
     }
@@ -361,10 +363,10 @@ int main(int argc, char **argv)
 
     if (apr_app_initialize(&argc, (const char *const **)&argv, NULL) != APR_SUCCESS
         || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        fputs("provauth-report: cannot initialize APR\n", stderr);
+        (void)fputs("provauth-report: cannot initialize APR\n", stderr);
         return 3;
     }
-    atexit(apr_terminate);
+    (void)atexit(apr_terminate);
     rc = parse_options(argc, argv, &opts, pool);
     if (rc != 0) {
         return opts.warn >= 0 ? PROVAUTH_CHECK_UNKNOWN : rc;
@@ -381,7 +383,7 @@ int main(int argc, char **argv)
         if (text == NULL
             || provauth_fleet_add_json(fleet, text, len, &server, &why, pool) != APR_SUCCESS) {
             int json = text != NULL && text[strspn(text, " \t\r\n")] == '{';
-            fprintf(stderr, "provauth-report: %s: %s%s\n", source, why ? why : "?",
+            (void)fprintf(stderr, "provauth-report: %s: %s%s\n", source, why ? why : "?",
                     text != NULL && !json ? " (an access log goes with --log)" : "");
             APR_ARRAY_PUSH(failures, const char *) = source;
             continue;
@@ -394,24 +396,33 @@ int main(int argc, char **argv)
         const char *why = NULL;
 
         if (!read_log(fleet, log, &skipped, &why, pool)) {
-            fprintf(stderr, "provauth-report: %s: %s\n", log, why);
+            (void)fprintf(stderr, "provauth-report: %s: %s\n", log, why);
             APR_ARRAY_PUSH(failures, const char *) = log;
             continue;
         }
         APR_ARRAY_PUSH(names, const char *) = apr_pstrcat(pool, log, " (access log)", NULL);
     }
     if (skipped > 0) {
-        fprintf(stderr, "provauth-report: %u access log lines are not in the "
+        (void)fprintf(stderr, "provauth-report: %u access log lines are not in the "
                 "provauth_fleet format and were skipped\n", skipped);
     }
     records = provauth_fleet_sorted(fleet, pool);
     if (opts.warn >= 0) {
-        return provauth_report_plugin(stdout, (const provauth_record_t *const *)records->elts,
-                                      records->nelts, opts.now, opts.warn, opts.crit,
-                                      opts.ignore_expired, names->nelts, failures, pool);
+        rc = provauth_report_plugin(stdout, (const provauth_record_t *const *)records->elts,
+                                    records->nelts, opts.now, opts.warn, opts.crit,
+                                    opts.ignore_expired, names->nelts, failures, pool);
     }
-    provauth_report_write(stdout, opts.format,
-                          (const provauth_record_t *const *)records->elts, records->nelts,
-                          opts.now, names, pool);
-    return failures->nelts > 0 ? 1 : 0;
+    else {
+        provauth_report_write(stdout, opts.format,
+                              (const provauth_record_t *const *)records->elts,
+                              records->nelts, opts.now, names, pool);
+        rc = failures->nelts > 0 ? 1 : 0;
+    }
+    /* Output is checked once, here: a full disk or a closed pipe fails. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        (void)fprintf(stderr, "provauth-report: cannot write the output: %s\n",
+                      strerror(errno));
+        return opts.warn >= 0 ? PROVAUTH_CHECK_UNKNOWN : 1;
+    }
+    return rc;
 }

@@ -56,20 +56,20 @@ static void write_table(FILE *out, const provauth_record_t *const *records, int 
 {
     int i;
 
-    fprintf(out, "%-16s %-12s %-14s %-16s %6s  %-16s  %s\n", "DEVICE", "VENDOR", "STATUS",
+    (void)fprintf(out, "%-16s %-12s %-14s %-16s %6s  %-16s  %s\n", "DEVICE", "VENDOR", "STATUS",
             "URGENCY", "DAYS", "LAST SEEN", "LAST REASON");
     for (i = 0; i < n; i++) {
         const provauth_record_t *rec = records[i];
         const char *vendor = printable(rec->vendor[0] ? rec->vendor : "-", p);
 
-        fprintf(out, "%-16s %-12.12s %-14s %-16s %6s  %-16s  %s\n",
+        (void)fprintf(out, "%-16s %-12.12s %-14s %-16s %6s  %-16s  %s\n",
                 provauth_report_device(rec, p), vendor,
                 provauth_record_status_name(rec->status),
                 provauth_urgency_name(provauth_record_urgency(rec)),
                 days_text(rec, now, p), provauth_report_time(rec->last_seen, p),
                 rec->last_reason[0] ? printable(rec->last_reason, p) : "-");
     }
-    fprintf(out, "%d devices from %d sources\n", n, sources->nelts);
+    (void)fprintf(out, "%d devices from %d sources\n", n, sources->nelts);
 }
 
 /* A CSV cell, quoted; text a spreadsheet would run as a formula (= + - @)
@@ -78,24 +78,24 @@ static void csv_text(FILE *out, const char *text, int last)
 {
     const char *c;
 
-    fputc('"', out);
+    (void)fputc('"', out);
     if (*text == '=' || *text == '+' || *text == '-' || *text == '@') {
-        fputc('\'', out);
+        (void)fputc('\'', out);
     }
     for (c = text; *c; c++) {
         if (*c == '"') {
-            fputc('"', out);
+            (void)fputc('"', out);
         }
-        fputc((unsigned char)*c < 0x20 ? ' ' : *c, out);
+        (void)fputc((unsigned char)*c < 0x20 ? ' ' : *c, out);
     }
-    fputc('"', out);
-    fputc(last ? '\n' : ',', out);
+    (void)fputc('"', out);
+    (void)fputc(last ? '\n' : ',', out);
 }
 
 static void csv_number(FILE *out, const char *number)
 {
-    fputs(number, out);
-    fputc(',', out);
+    (void)fputs(number, out);
+    (void)fputc(',', out);
 }
 
 static void write_csv(FILE *out, const provauth_record_t *const *records, int n,
@@ -103,7 +103,7 @@ static void write_csv(FILE *out, const provauth_record_t *const *records, int n,
 {
     int i;
 
-    fputs("device,mac,status,trusted,urgency,vendor,days_left,not_after,first_seen,"
+    (void)fputs("device,mac,status,trusted,urgency,vendor,days_left,not_after,first_seen,"
           "last_seen,granted,denied,would_deny,last_denied,last_reason,client,issuer,"
           "root,serial,subject,fingerprint,forgave_expiry,self_signed\n", out);
     for (i = 0; i < n; i++) {
@@ -135,7 +135,7 @@ static void write_csv(FILE *out, const provauth_record_t *const *records, int n,
         csv_text(out, (rec->flags & PROVAUTH_REC_PARTIAL) ? ""
                  : provauth_record_key_text(&by_fingerprint, key, sizeof(key)), 0);
         csv_number(out, (rec->flags & PROVAUTH_REC_FORGAVE_EXPIRY) ? "1" : "0");
-        fputs((rec->flags & PROVAUTH_REC_SELF_SIGNED) ? "1\n" : "0\n", out);
+        (void)fputs((rec->flags & PROVAUTH_REC_SELF_SIGNED) ? "1\n" : "0\n", out);
     }
 }
 
@@ -145,20 +145,20 @@ static void write_json(FILE *out, const provauth_record_t *const *records, int n
     char text[PROVAUTH_RECORD_JSON_MAX], when[32];
     int i;
 
-    fprintf(out, "{\"generated\":\"%s\",\"sources\":[",
+    (void)fprintf(out, "{\"generated\":\"%s\",\"sources\":[",
             provauth_time_text(now, when, sizeof(when)));
     for (i = 0; i < sources->nelts; i++) {
         provauth_json_escape(APR_ARRAY_IDX(sources, i, const char *), text, sizeof(text));
-        fprintf(out, "%s\"%s\"", i ? "," : "", text);
+        (void)fprintf(out, "%s\"%s\"", i ? "," : "", text);
     }
-    fputs("],\"devices\":[", out);
+    (void)fputs("],\"devices\":[", out);
     for (i = 0; i < n; i++) {
         if (provauth_record_json(records[i], now, text, sizeof(text)) > 0) {
-            fputs(i ? ",\n" : "\n", out);
-            fputs(text, out);
+            (void)fputs(i ? ",\n" : "\n", out);
+            (void)fputs(text, out);
         }
     }
-    fputs("\n]}\n", out);
+    (void)fputs("\n]}\n", out);
 }
 
 void provauth_report_write(FILE *out, const char *format,
@@ -208,14 +208,14 @@ int provauth_report_plugin(FILE *out, const provauth_record_t *const *records, i
         what = apr_psprintf(p, "%s; could not read %s", what,
                             apr_array_pstrcat(p, failures, ' '));
     }
-    fprintf(out, "PROVAUTH %s - %s | devices=%u;;;0 trusted=%u;;;0 expired=%u;;;0 "
+    (void)fprintf(out, "PROVAUTH %s - %s | devices=%u;;;0 trusted=%u;;;0 expired=%u;;;0 "
             "expiring_crit=%u;;;0 expiring_warn=%u;;;0 refused=%u;;;0 would_deny=%u;;;0 "
             "untrusted=%u;;;0", provauth_check_state_name(state), what, check.devices,
             check.trusted, check.expired, check.critical, check.warning, check.refused,
             check.would_deny, check.untrusted);
     if (check.has_min) {
-        fprintf(out, " min_days_left=%ld;%ld:;%ld:", check.min_days_left, warn, crit);
+        (void)fprintf(out, " min_days_left=%ld;%ld:;%ld:", check.min_days_left, warn, crit);
     }
-    fputc('\n', out);
+    (void)fputc('\n', out);
     return (int)state;
 }

@@ -29,17 +29,17 @@ static void html_text(FILE *out, const char *text)
 
     for (c = text; *c; c++) {
         switch (*c) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
+        case '<': (void)fputs("&lt;", out); break;
+        case '>': (void)fputs("&gt;", out); break;
+        case '&': (void)fputs("&amp;", out); break;
+        case '"': (void)fputs("&quot;", out); break;
+        case '\'': (void)fputs("&#39;", out); break;
         default:
             if ((unsigned char)*c < 0x20) {
-                fputc(' ', out);
+                (void)fputc(' ', out);
             }
             else {
-                fputc(*c, out);
+                (void)fputc(*c, out);
             }
         }
     }
@@ -110,7 +110,7 @@ static void marker(FILE *out, apr_int64_t when, int first, int span, const char 
     month_fraction = (tm.tm_mday - 1) / 31.0;
     x = x_of(month_of(when), first, span)
         + month_fraction * (CHART_W - LEFT - RIGHT) / span;
-    fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
+    (void)fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
             "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
             "fill=\"%s\">%s</text>\n", x, TOP, x, CHART_H - BOTTOM, color, x + 2, TOP + 9,
             color, label);
@@ -142,15 +142,15 @@ static void chart(FILE *out, const vendor_t *v, apr_int64_t now)
             max = *count;
         }
     }
-    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" "
+    (void)fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
             CHART_W, CHART_H, CHART_W, CHART_H);
-    fputs("<title>", out);
+    (void)fputs("<title>", out);
     html_text(out, v->vendor);
-    fputs(": devices by the month their certificate expires</title>\n", out);
-    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n",
+    (void)fputs(": devices by the month their certificate expires</title>\n", out);
+    (void)fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n",
             LEFT, CHART_H - BOTTOM, CHART_W - RIGHT, CHART_H - BOTTOM);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d</text>\n"
+    (void)fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%d</text>\n"
             "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">0</text>\n",
             LEFT - 4, TOP + 8, max, LEFT - 4, CHART_H - BOTTOM);
     for (month = first; month <= last; month++) {
@@ -159,24 +159,24 @@ static void chart(FILE *out, const vendor_t *v, apr_int64_t now)
 
         if (count && *count > 0) {
             double h = (double)*count * height / max;
-            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+            (void)fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                     "fill=\"%s\"><title>%04d-%02d: %d device%s</title></rect>\n",
                     x + 0.5, CHART_H - BOTTOM - h, w > 2 ? w - 1 : w, h,
                     bar_color(month, now), month / 12, month % 12 + 1, *count,
                     *count == 1 ? "" : "s");
         }
         if (month % 12 == 0 || (span <= 24 && month % 3 == 0)) {
-            fprintf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">%04d-%02d</text>\n",
+            (void)fprintf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">%04d-%02d</text>\n",
                     x, CHART_H - BOTTOM + 14, month / 12, month % 12 + 1);
         }
     }
     marker(out, now, first, span, "today", "#222");
     marker(out, now + 30 * DAY, first, span, "+30 d", "#c05000");
     marker(out, now + 90 * DAY, first, span, "+90 d", "#8a6d00");
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#444\">month of notAfter"
+    (void)fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#444\">month of notAfter"
             " (bars before today: expired, living on ProvAuthAcceptExpired)</text>\n",
             LEFT, CHART_H - 6);
-    fputs("</svg>\n", out);
+    (void)fputs("</svg>\n", out);
 }
 
 static apr_array_header_t *vendors_of(const provauth_record_t *const *records, int n,
@@ -245,65 +245,65 @@ void provauth_report_html(FILE *out, const provauth_record_t *const *records, in
     for (i = 0; i < n; i++) {
         urgency[provauth_record_urgency(records[i])]++;
     }
-    fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    (void)fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
             "style-src 'unsafe-inline'\">\n<title>Device fleet readiness</title>\n"
             "<style>%s</style></head><body>\n<h1>Device fleet readiness</h1>\n", page_style);
-    fprintf(out, "<p>%d devices, as of %s, from:</p>\n<ul>\n", n,
+    (void)fprintf(out, "<p>%d devices, as of %s, from:</p>\n<ul>\n", n,
             provauth_time_text(now, when, sizeof(when)));
     for (i = 0; i < sources->nelts; i++) {
-        fputs("<li>", out);
+        (void)fputs("<li>", out);
         html_text(out, APR_ARRAY_IDX(sources, i, const char *));
-        fputs("</li>\n", out);
+        (void)fputs("</li>\n", out);
     }
-    fprintf(out, "</ul>\n<table><tr><th>refused</th><th>would be refused</th>"
+    (void)fprintf(out, "</ul>\n<table><tr><th>refused</th><th>would be refused</th>"
             "<th>expired</th><th>not yet valid</th><th>ready</th></tr>\n<tr>"
             "<td class=\"num\">%u</td><td class=\"num\">%u</td><td class=\"num\">%u</td>"
             "<td class=\"num\">%u</td><td class=\"num\">%u</td></tr></table>\n",
             urgency[PROVAUTH_URGENCY_REFUSED], urgency[PROVAUTH_URGENCY_WOULD_DENY],
             urgency[PROVAUTH_URGENCY_EXPIRED], urgency[PROVAUTH_URGENCY_NOT_YET_VALID],
             urgency[PROVAUTH_URGENCY_OK]);
-    fputs("<h2>Certificate expiry by vendor</h2>\n", out);
+    (void)fputs("<h2>Certificate expiry by vendor</h2>\n", out);
     if (vendors->nelts == 0) {
-        fputs("<p>No trusted device.</p>\n", out);
+        (void)fputs("<p>No trusted device.</p>\n", out);
     }
     for (i = 0; i < vendors->nelts; i++) {
         const vendor_t *v = APR_ARRAY_IDX(vendors, i, vendor_t *);
-        fputs("<figure><figcaption>", out);
+        (void)fputs("<figure><figcaption>", out);
         html_text(out, v->vendor);
-        fprintf(out, ": %d trusted devices, %d expired, %d expiring within 90 days"
+        (void)fprintf(out, ": %d trusted devices, %d expired, %d expiring within 90 days"
                 "</figcaption>\n", v->devices, v->expired, v->within90);
         chart(out, v, now);
-        fputs("</figure>\n", out);
+        (void)fputs("</figure>\n", out);
     }
-    fputs("<h2>Readiness, most urgent first</h2>\n<table>\n<tr><th>device</th><th>vendor"
+    (void)fputs("<h2>Readiness, most urgent first</h2>\n<table>\n<tr><th>device</th><th>vendor"
           "</th><th>status</th><th>days left</th><th>not after</th><th>last seen</th>"
           "<th>last reason</th><th>client</th></tr>\n", out);
     for (i = 0; i < n && i < ROWS_MAX; i++) {
         const provauth_record_t *rec = records[i];
 
-        fprintf(out, "<tr class=\"%s\"><td>", provauth_urgency_name(provauth_record_urgency(rec)));
+        (void)fprintf(out, "<tr class=\"%s\"><td>", provauth_urgency_name(provauth_record_urgency(rec)));
         html_text(out, provauth_report_device(rec, p));
         if (!provauth_record_status_trusted(rec->status)) {
-            fputs("<br><small>", out);
+            (void)fputs("<br><small>", out);
             html_text(out, rec->subject);
-            fputs("</small>", out);
+            (void)fputs("</small>", out);
         }
-        fputs("</td><td>", out);
+        (void)fputs("</td><td>", out);
         html_text(out, rec->vendor);
-        fprintf(out, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"t\">%s</td>"
+        (void)fprintf(out, "</td><td>%s</td><td class=\"num\">%s</td><td class=\"t\">%s</td>"
                 "<td class=\"t\">%s</td><td>", provauth_record_status_name(rec->status),
                 rec->not_after ? apr_ltoa(p, provauth_record_days_left(rec, now)) : "-",
                 provauth_report_time(rec->not_after, p),
                 provauth_report_time(rec->last_seen, p));
         html_text(out, rec->last_reason);
-        fputs("</td><td>", out);
+        (void)fputs("</td><td>", out);
         html_text(out, rec->client);
-        fputs("</td></tr>\n", out);
+        (void)fputs("</td></tr>\n", out);
     }
-    fputs("</table>\n", out);
+    (void)fputs("</table>\n", out);
     if (n > ROWS_MAX) {
-        fprintf(out, "<p>%d more devices: see --csv or --json.</p>\n", n - ROWS_MAX);
+        (void)fprintf(out, "<p>%d more devices: see --csv or --json.</p>\n", n - ROWS_MAX);
     }
-    fputs("</body></html>\n", out);
+    (void)fputs("</body></html>\n", out);
 }
