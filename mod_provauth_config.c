@@ -78,7 +78,7 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     if (memcmp(base, &nothing_set, sizeof(*base)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
         return addv;
     }
-    conf = apr_pcalloc(p, sizeof(*conf));
+    conf = apr_palloc(p, sizeof(*conf));
 
     /* Each file with what it loaded: a pair is inherited or replaced whole. */
     *conf = *base;

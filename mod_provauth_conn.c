@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <apr_allocator.h>
-#include <apr_atomic.h>
 #include <apr_thread_mutex.h>
 
 #include <apr_strings.h>
@@ -55,8 +54,8 @@ provauth_conn_t *provauth_conn_get(conn_rec *c)
      * connection's state is used under its lock.  (HTTP/1 requests come one
      * at a time on the connection itself and need none; the flag is set by
      * the very thread that then relies on it.) */
-    if (conn != NULL && !apr_atomic_read32(&conn->shared)) {
-        apr_atomic_set32(&conn->shared, 1);
+    if (conn != NULL && !__atomic_load_n(&conn->shared, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&conn->shared, 1, __ATOMIC_RELAXED);
     }
     return conn;
 }
@@ -64,14 +63,14 @@ provauth_conn_t *provauth_conn_get(conn_rec *c)
 #if APR_HAS_THREADS
 #define LOCK_IF_SHARED(conn, failed) \
     do { \
-        if (apr_atomic_read32(&(conn)->shared) \
+        if (__atomic_load_n(&(conn)->shared, __ATOMIC_RELAXED) \
             && apr_thread_mutex_lock((conn)->lock) != APR_SUCCESS) { \
             failed; \
         } \
     } while (0)
 #define UNLOCK_IF_SHARED(conn) \
     do { \
-        if (apr_atomic_read32(&(conn)->shared)) { \
+        if (__atomic_load_n(&(conn)->shared, __ATOMIC_RELAXED)) { \
             apr_thread_mutex_unlock((conn)->lock); \
         } \
     } while (0)
