@@ -41,6 +41,7 @@ Suite *mac_suite(void);
 Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
 Suite *decision_suite(void);
+Suite *lint_suite(void);
 
 /* ---- times ---- */
 
