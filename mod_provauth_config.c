@@ -2,6 +2,7 @@
  * configuration with its create/merge functions, and load-once trust files.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
+#include <string.h>
 #include <time.h>
 
 #include <apr_hash.h>
@@ -25,6 +26,7 @@ APLOG_USE_MODULE(provauth);
 #define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
 #define KEY_SINGLE_SEEN      "mod_provauth:single-valued-seen"
 #define KEY_WARNINGS         "mod_provauth:config-warnings"
+#define KEY_REQUIRES         "mod_provauth:first-require-by-server"
 
 void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -117,6 +119,33 @@ int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
         || conf->mac_rule;
 }
 
+/* The first Require provauth-* line of each server, for the checks. */
+static void note_require(cmd_parms *cmd, const char *what)
+{
+    apr_hash_t *requires = NULL;
+    const char *key = server_key(cmd->server, cmd->pool);
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, cmd->pool);
+    if (requires == NULL) {
+        requires = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(requires, KEY_REQUIRES, apr_pool_cleanup_null, cmd->pool);
+    }
+    if (cmd->directive != NULL && apr_hash_get(requires, key, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(requires, key, APR_HASH_KEY_STRING,
+                     apr_psprintf(cmd->pool, "%s (%s:%d)", what, cmd->directive->filename,
+                                  cmd->directive->line_num));
+    }
+}
+
+const char *provauth_first_require(const server_rec *s, apr_pool_t *pconf)
+{
+    apr_hash_t *requires = NULL;
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, pconf);
+    return requires ? apr_hash_get(requires, server_key(s, pconf), APR_HASH_KEY_STRING)
+                    : NULL;
+}
+
 /* Remember that the module is used by this server, and where it was first
  * configured, so that check_config can name it when mod_ssl is missing. */
 void provauth_note_use(cmd_parms *cmd, const char *what)
@@ -146,6 +175,9 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
                                            cmd->directive->line_num),
                               KEY_FIRST_USE, apr_pool_cleanup_null, cmd->pool);
     }
+    if (strncmp(what, "Require ", 8) == 0) {
+        note_require(cmd, what);
+    }
 }
 
 /* Keep a warning about the configuration being read until it can be seen.
@@ -162,6 +194,11 @@ static void config_warning(cmd_parms *cmd, const char *message)
         apr_pool_userdata_set(warnings, KEY_WARNINGS, apr_pool_cleanup_null, cmd->pool);
     }
     APR_ARRAY_PUSH(warnings, const char *) = message;
+}
+
+void provauth_config_warning(cmd_parms *cmd, const char *message)
+{
+    config_warning(cmd, message);
 }
 
 void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s)
@@ -372,6 +409,9 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     err = load_file_once(cmd, DIR_CA_FILE, arg, &anchors_file, &conf->ca_file,
                          &anchors);
     conf->anchors = anchors;
+    if (err == NULL) {
+        provauth_lint_anchors_file(cmd, conf->ca_file, conf->anchors);
+    }
     return err;
 }
 
@@ -386,6 +426,10 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
     err = load_file_once(cmd, DIR_INTERMEDIATE, arg, &certs_file,
                          &conf->intermediate_file, &intermediates);
     conf->intermediates = intermediates;
+    if (err == NULL) {
+        provauth_lint_intermediates_file(cmd, conf->intermediate_file,
+                                         conf->intermediates);
+    }
     return err;
 }
 

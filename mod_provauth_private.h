@@ -89,6 +89,40 @@ const char *provauth_allowlist_load_once(cmd_parms *cmd, const char *what,
                                          const char *arg, const char **path,
                                          const void **list);
 
+/* A warning about the configuration being read (the line of cmd), logged
+ * with the others by provauth_log_config_warnings. */
+void provauth_config_warning(cmd_parms *cmd, const char *message);
+
+/* The first Require provauth-* line read in the sections of s itself (not
+ * those it inherits): "Require provauth-device (file:line)", or NULL. */
+const char *provauth_first_require(const server_rec *s, apr_pool_t *pconf);
+
+/* ---- configuration checks (mod_provauth_checks.c) ---- */
+
+/* "the virtual host NAME (file:line)" or "the main server NAME". */
+const char *provauth_describe_server(const server_rec *s, apr_pool_t *p);
+
+/* Warn about a trust file just loaded for cmd's directive: anchors that
+ * lead to no root; intermediates that are roots or not CAs. */
+void provauth_lint_anchors_file(cmd_parms *cmd, const char *path, X509_STORE *anchors);
+void provauth_lint_intermediates_file(cmd_parms *cmd, const char *path,
+                                      STACK_OF(X509) *intermediates);
+
+/* Warn about each server whose mod_ssl settings, read from the
+ * configuration tree, cannot serve phones as its mod_provauth settings
+ * intend.  From test_config under `apachectl -t`, from post_config
+ * otherwise (as provauth_log_config_warnings). */
+void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main);
+
+/* A virtual host's handshake policy (first, so that the policy a
+ * handshake record names leads back to it), the virtual host, and whether
+ * a phone it refuses for its dates alone is logged (PA00121). */
+typedef struct {
+    provauth_handshake_t policy;
+    server_rec *server;
+    int log_time_refusals;
+} provauth_vhost_policy_t;
+
 /* ---- per-connection verification cache (mod_provauth_conn.c) ---- */
 
 /* The device MAC a leaf yields by one ProvAuthMACFrom rule. */

@@ -55,24 +55,53 @@ typedef struct {
     SSL_verify_cb observed;       /* the SSL's callback (mod_ssl's or ours) */
     int accept_time_errors;
     int saw_error;
+    const provauth_handshake_t *policy;
+    provauth_handshake_record_t *record;
 } verify_observer_t;
 
 static int observer_index = -1;   /* X509_STORE_CTX ex_data: the observer */
 static int record_index = -1;     /* SSL ex_data: the connection's record */
 
+/* A chain refused at a validity-period error alone: keep its leaf and the
+ * certificate whose dates failed, for the caller to say what would admit it. */
+static void note_time_refusal(const verify_observer_t *observer,
+                              X509_STORE_CTX *store_ctx)
+{
+    provauth_handshake_record_t *record = observer->record;
+    X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    X509 *cert = X509_STORE_CTX_get_current_cert(store_ctx);
+
+    if (record == NULL || record->time_refused_leaf != NULL || leaf == NULL
+        || !X509_up_ref(leaf)) {
+        return;
+    }
+    record->time_refused_leaf = leaf;
+    record->time_refused_cert = (cert != NULL && X509_up_ref(cert)) ? cert : NULL;
+    record->time_refused_error = X509_STORE_CTX_get_error(store_ctx);
+    record->time_refused_depth = X509_STORE_CTX_get_error_depth(store_ctx);
+    record->time_refused_policy = observer->policy;
+}
+
 static int observe_verify(int ok, X509_STORE_CTX *store_ctx)
 {
     verify_observer_t *observer = X509_STORE_CTX_get_ex_data(store_ctx,
                                                              observer_index);
+    int time_error_first = 0;
 
     if (observer == NULL) {
         return 0; /* cannot happen: fail closed */
     }
     if (!ok && !(observer->accept_time_errors
                  && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx)))) {
+        time_error_first = !observer->saw_error
+                           && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx));
         observer->saw_error = 1;
     }
-    return observer->observed ? observer->observed(ok, store_ctx) : ok;
+    ok = observer->observed ? observer->observed(ok, store_ctx) : ok;
+    if (!ok && time_error_first) {
+        note_time_refusal(observer, store_ctx);
+    }
+    return ok;
 }
 
 /* No ex_data free callbacks: httpd unloads and reloads this module on
@@ -90,6 +119,7 @@ static provauth_handshake_record_t *record_of(X509_STORE_CTX *store_ctx)
 void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record)
 {
     record->clean_leaf = NULL;
+    record->time_refused_leaf = record->time_refused_cert = NULL;
     if (record_index >= 0) {
         SSL_set_ex_data(ssl, record_index, record);
     }
@@ -99,6 +129,9 @@ void provauth_handshake_record_release(provauth_handshake_record_t *record)
 {
     X509_free(record->clean_leaf);
     record->clean_leaf = NULL;
+    X509_free(record->time_refused_leaf);
+    X509_free(record->time_refused_cert);
+    record->time_refused_leaf = record->time_refused_cert = NULL;
 }
 
 /* The SSL_CTX's certificate verification: the configured intermediates
@@ -137,6 +170,8 @@ static int verify_observed(X509_STORE_CTX *store_ctx, void *arg)
     observer.observed = X509_STORE_CTX_get_verify_cb(store_ctx);
     observer.accept_time_errors = policy->accept_time_errors;
     observer.saw_error = 0;
+    observer.policy = policy;
+    observer.record = record;
     if (!X509_STORE_CTX_set_ex_data(store_ctx, observer_index, &observer)) {
         verified = X509_verify_cert(store_ctx); /* unobserved: never clean */
         observer.saw_error = 1;
