@@ -49,8 +49,11 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 
 void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
 {
+    provauth_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(provauth_dir_conf_t));
+    conf->report_only = PROVAUTH_UNSET;
+    return conf;
 }
 
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
@@ -76,6 +79,8 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         conf->mac_rule = add->mac_rule;
     }
     conf->has_provider = base->has_provider || add->has_provider;
+    conf->report_only = (add->report_only != PROVAUTH_UNSET) ? add->report_only
+                                                              : base->report_only;
     return conf;
 }
 
@@ -445,6 +450,16 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
     return err;
 }
 
+static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
+{
+    provauth_dir_conf_t *conf = dconf;
+
+    warn_if_repeated(cmd, dconf);
+    provauth_note_use(cmd, DIR_REPORT_ONLY);
+    conf->report_only = on ? 1 : 0;
+    return NULL;
+}
+
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
                                 const char *pattern)
 {
@@ -478,6 +493,9 @@ const command_rec provauth_cmds[] = {
     AP_INIT_TAKE12(DIR_MAC_FROM, set_mac_from, NULL, RSRC_CONF | ACCESS_CONF,
                    "certificate subject attribute carrying the device MAC, and an "
                    "optional regex whose first group is the MAC (default: CN)"),
+    AP_INIT_FLAG(DIR_REPORT_ONLY, set_report_only, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On: Require provauth-* lines that would refuse a request grant it "
+                 "and log what they would have refused (default Off)"),
     { NULL }
 };
 

@@ -24,6 +24,7 @@ extern module AP_MODULE_DECLARE_DATA provauth_module;
 #define DIR_INTERMEDIATE     "ProvAuthIntermediateFile"
 #define DIR_CRL_FILE         "ProvAuthCRLFile"
 #define DIR_MAC_FROM         "ProvAuthMACFrom"
+#define DIR_REPORT_ONLY      "ProvAuthReportOnly"
 #define PROVIDER_DEVICE      "provauth-device"
 #define PROVIDER_MAC         "provauth-mac"
 #define PROVIDER_ALLOWLIST   "provauth-allowlist"
@@ -47,6 +48,7 @@ typedef struct {
     const provauth_mac_rule_t *mac_rule;  /* NULL: unset (CN is the MAC) */
     int has_provider;                     /* a Require provauth-* line applies here
                                            * (merged by OR: never lost) */
+    int report_only;                      /* PROVAUTH_UNSET, 0 or 1 */
 } provauth_dir_conf_t;
 
 extern const command_rec provauth_cmds[];
