@@ -38,7 +38,7 @@ static int provauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 }
 
 /* Configuration warnings: under `apachectl -t` now, at a start or restart
- * once the error log is open (the pass that runs, as for PA00003). */
+ * once the error log is open (the pass that runs, as for PA00020). */
 static void provauth_test_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_pool_t *ptemp;
@@ -48,17 +48,6 @@ static void provauth_test_config(apr_pool_t *pconf, server_rec *s)
         provauth_check_servers(pconf, ptemp, s);
         apr_pool_destroy(ptemp);
     }
-}
-
-static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                apr_pool_t *ptemp, server_rec *s)
-{
-    (void)plog;
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        provauth_log_config_warnings(pconf, s);
-        provauth_check_servers(pconf, ptemp, s);
-    }
-    return OK;
 }
 
 static apr_status_t release_store(void *store)
@@ -72,6 +61,34 @@ static const char *vhost_name(const server_rec *s, apr_pool_t *p)
 {
     return apr_psprintf(p, "%s (%s:%u)", s->server_hostname,
                         s->defn_name ? s->defn_name : "?", s->defn_line_number);
+}
+
+/* OpenSSL ex_data indices: once per process, however often httpd reloads
+ * this module (on every restart), so that per-connection arrays do not grow
+ * with the number of restarts.  Runs before mod_ssl's post_config, which
+ * calls provauth_init_server.  Also logs the configuration warnings. */
+static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    const provauth_handshake_indices_t *indices = NULL;
+    apr_status_t rv = provauth_handshake_init(s->process->pool, &indices);
+
+    (void)plog;
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00016)
+                     "cannot allocate OpenSSL ex_data indices");
+        return !OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PROVAUTH_LOGNO(00015)
+                 "OpenSSL ex_data indices: SSL_CTX %d, X509_STORE_CTX %d, SSL %d",
+                 indices->policy, indices->observer, indices->record);
+    /* Configuration warnings, once the error log is open (the pass that
+     * runs, as for PA00020); under `apachectl -t` test_config logs them. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        provauth_log_config_warnings(pconf, s);
+        provauth_check_servers(pconf, ptemp, s);
+    }
+    return OK;
 }
 
 static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
@@ -103,10 +120,14 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     policy->accept_time_errors = (sconf->accept_expired == 1);
     policy->intermediates = vhost_dconf->intermediates;
     policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
-
+    policy->vhost_name = vhost_name(s, p);
     /* PA00003 and PA00005, about this context's settings, come from
      * provauth_check_servers (also under apachectl -t). */
-    rv = provauth_handshake_attach(ctx, policy);
+    /* Normally done in provauth_post_config already; cheap and idempotent. */
+    rv = provauth_handshake_init(s->process->pool, NULL);
+    if (rv == APR_SUCCESS) {
+        rv = provauth_handshake_attach(ctx, policy);
+    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
                      "cannot attach to the TLS context of the virtual host %s",
@@ -118,9 +139,15 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 
 static void register_hooks(apr_pool_t *p)
 {
+    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+    static const char *const after_ssl[] = { "mod_ssl.c", NULL };
+
     ap_hook_check_config(provauth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(provauth_test_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(provauth_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(provauth_post_config, NULL, before_ssl, APR_HOOK_MIDDLE);
+    /* After mod_ssl's own SNI/Host check (AH02032). */
+    ap_hook_post_read_request(provauth_conn_check_vhost, after_ssl, NULL,
+                              APR_HOOK_MIDDLE);
     /* Before mod_rewrite's and mod_dir's fixups act on the request. */
     ap_hook_fixups(provauth_subreq_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);

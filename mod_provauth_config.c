@@ -18,6 +18,8 @@
 
 #include "mod_provauth_private.h"
 
+/* Log lines of this file carry the module's name ([provauth:...]), so
+ * that LogLevel provauth:... applies to them. */
 APLOG_USE_MODULE(provauth);
 
 /* pconf userdata keys */

@@ -13,11 +13,14 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_request.h"
 
 #include "provauth_log.h"
 
 #include "mod_provauth_private.h"
 
+/* Log lines of this file carry the module's name ([provauth:...]), so
+ * that LogLevel provauth:... applies to them. */
 APLOG_USE_MODULE(provauth);
 
 struct provauth_conn {
@@ -289,4 +292,119 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
 #endif
     conn->failed = 0;
     return OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The accept-expired policy of the virtual host that serves a request
+ * ------------------------------------------------------------------ */
+
+/* "host (file:line)" of the virtual host serving r, for messages. */
+static const char *serving_vhost_name(const request_rec *r)
+{
+    const server_rec *s = r->server;
+
+    return apr_psprintf(r->pool, "%s (%s:%u)", s->server_hostname,
+                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
+}
+
+/* A resumed connection verified nothing, and the handshake that made its
+ * session ran under the same virtual host's policy (mod_ssl ties sessions
+ * to the SNI virtual host), which forgives time errors.  Whether it forgave
+ * one is not recorded anywhere that survives resumption, so find out from
+ * the chain: only a chain that verifies against that virtual host's
+ * anchors and is within every validity period passes.  Returns NULL when
+ * it does, else why not. */
+static const char *resumed_chain_problem(provauth_conn_t *conn,
+                                         const provauth_handshake_t *policy,
+                                         apr_pool_t *p)
+{
+    const provauth_cached_verdict_t *cached;
+    const provauth_cached_mac_t *mac;
+    provauth_trust_t trust;
+
+    trust.anchors = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(conn->ssl));
+    trust.intermediates = policy->intermediates;
+    trust.crls = NULL;
+    trust.missing_crl_ok = 1;   /* the handshake's CRL settings: mod_ssl's */
+    cached = provauth_conn_verdict(conn, &trust, provauth_mac_rule_default(), &mac);
+    if (cached == NULL || cached->rv != APR_SUCCESS) {
+        return "could not be checked (internal error)";
+    }
+    switch (cached->verdict.status) {
+    case PROVAUTH_STATUS_VALID:
+        return NULL;
+    case PROVAUTH_STATUS_EXPIRED:
+    case PROVAUTH_STATUS_NOT_YET_VALID:
+        return apr_pstrcat(p, "is ", provauth_status_name(cached->verdict.status),
+                           NULL);
+    default:
+        return apr_pstrcat(p, "does not verify against that virtual host's CAs (",
+                           cached->verdict.reason ? cached->verdict.reason : "?",
+                           ")", NULL);
+    }
+}
+
+/* The PA00110/PA00111 line: why the request is refused. */
+static void log_refusal(request_rec *r, provauth_conn_t *conn,
+                        const provauth_handshake_t *policy, X509 *peer,
+                        const char *resumed_problem)
+{
+    const char *sni = SSL_get_servername(conn->ssl, TLSEXT_NAMETYPE_host_name);
+    const char *handshake_vhost = (policy && policy->vhost_name) ? policy->vhost_name : "?";
+    const char *host = r->hostname ? ap_escape_logitem(r->pool, r->hostname) : "(none)";
+    provauth_verdict_t leaf;
+
+    sni = sni ? ap_escape_logitem(r->pool, sni) : "(none)";
+    if (provauth_describe_leaf(&leaf, peer, time(NULL), r->pool) != APR_SUCCESS) {
+        leaf.subject = "?";
+    }
+    if (resumed_problem == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00110)
+                      "refused with 421: the TLS handshake (SNI %s, virtual host "
+                      "%s) accepted a certificate outside its validity period by "
+                      DIR_ACCEPT_EXPIRED " On, but the request (Host %s) is for "
+                      "the virtual host %s, which does not accept expired "
+                      "certificates; subject \"%s\", uri \"%s\"",
+                      sni, handshake_vhost, host, serving_vhost_name(r),
+                      ap_escape_logitem(r->pool, leaf.subject),
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PROVAUTH_LOGNO(00111)
+                      "refused with 421: the TLS session was resumed (SNI %s, "
+                      "virtual host %s, which accepts expired certificates) and "
+                      "the client's certificate chain %s, but the request (Host "
+                      "%s) is for the virtual host %s, which does not accept "
+                      "expired certificates; subject \"%s\", uri \"%s\"",
+                      sni, handshake_vhost, resumed_problem, host,
+                      serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
+                      ap_escape_logitem(r->pool, r->uri));
+    }
+}
+
+int provauth_conn_check_vhost(request_rec *r)
+{
+    provauth_conn_t *conn;
+    const provauth_handshake_t *policy;
+    const char *problem;
+    X509 *peer;
+
+    /* Initial requests only, as mod_ssl: an ErrorDocument for our own 421
+     * must not be refused again. */
+    if (!ap_is_initial_req(r) || (conn = provauth_conn_get(r->connection)) == NULL
+        || provauth_server_conf(r->server)->accept_expired == 1
+        || (peer = SSL_get0_peer_certificate(conn->ssl)) == NULL) {
+        return DECLINED;
+    }
+    policy = provauth_handshake_policy(conn->ssl);
+    if (conn->handshake.forgave_time_error) {
+        log_refusal(r, conn, policy, peer, NULL);
+        return HTTP_MISDIRECTED_REQUEST;
+    }
+    if (!SSL_session_reused(conn->ssl) || policy == NULL || !policy->accept_time_errors
+        || (problem = resumed_chain_problem(conn, policy, r->pool)) == NULL) {
+        return DECLINED;
+    }
+    log_refusal(r, conn, policy, peer, problem);
+    return HTTP_MISDIRECTED_REQUEST;
 }

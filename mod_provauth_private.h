@@ -170,6 +170,11 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
 /* fixups, first of all: authorize again what httpd did not. */
 int provauth_subreq_fixups(request_rec *r);
 
+/* post_read_request, after mod_ssl's: refuse with 421 a request whose
+ * virtual host would not forgive a validity-period error that the
+ * handshake's virtual host forgave (or, resumed, may have forgiven). */
+int provauth_conn_check_vhost(request_rec *r);
+
 /* ---- requests and authorization (mod_provauth_authz.c) ---- */
 
 void provauth_authz_register(apr_pool_t *p);

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 
 #include "provauth_decision.h"
+#include "provauth_hint.h"
 
 static provauth_decision_e deny(const char **reason, const char *why)
 {
@@ -63,10 +64,9 @@ provauth_decision_e provauth_decide(const provauth_facts_t *facts,
     }
     if (!provauth_mac_in_path(facts->mac, facts->url_path,
                               requirement == PROVAUTH_REQUIRE_MAC_PATH)) {
-        return deny(reason, apr_psprintf(p, "MAC %s is not in the requested %s",
-                                         facts->mac->hex,
-                                         requirement == PROVAUTH_REQUIRE_MAC_PATH
-                                             ? "path" : "file name"));
+        return deny(reason, provauth_reason_mac_not_in_path(
+                                facts->mac, facts->url_path,
+                                requirement == PROVAUTH_REQUIRE_MAC_PATH, p));
     }
     return PROVAUTH_DECISION_GRANT;
 }

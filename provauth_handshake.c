@@ -5,11 +5,54 @@
 #include "provauth_handshake.h"
 
 /* OpenSSL callbacks carry no user pointer but the SSL, so the policy hangs
- * off the SSL_CTX through an ex_data index allocated once per process. */
-static int policy_index = -1;
+ * off the SSL_CTX, the connection's record off the SSL and the observer off
+ * the store context, through ex_data indices allocated once per process. */
+static provauth_handshake_indices_t indices = { -1, -1, -1 };
+
+/* Where the indices are remembered: the process pool's user data survives
+ * the module's statics, which a restart resets by reloading the DSO. */
+#define INDICES_KEY "mod_provauth: handshake ex_data indices"
+
+/* Marks a session that must never be resumed: mod_ssl gives every virtual
+ * host a session id context of 32 hex digits, OpenSSL resumes a session only
+ * in the context it was made in, and this is none of them. */
+static const char unresumable_context[] = "mod_provauth: not resumable";
 
 /* Used only if a context that lost its policy still calls our wrapper. */
 static SSL_verify_cb fallback_inner_verify;
+
+apr_status_t provauth_handshake_init(apr_pool_t *process_pool,
+                                     const provauth_handshake_indices_t **kept_indices)
+{
+    void *kept = NULL;
+
+    if (apr_pool_userdata_get(&kept, INDICES_KEY, process_pool) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (kept == NULL) {
+        provauth_handshake_indices_t *fresh = apr_palloc(process_pool, sizeof(*fresh));
+
+        /* No names, no callbacks: nothing that points into this module,
+         * which httpd may unload while OpenSSL keeps the indices. */
+        fresh->policy = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        fresh->observer = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        fresh->record = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (fresh->policy < 0 || fresh->observer < 0 || fresh->record < 0) {
+            return APR_EGENERAL;
+        }
+        /* (apr_pool_userdata_set copies the key into the pool.) */
+        if (apr_pool_userdata_set(fresh, INDICES_KEY, apr_pool_cleanup_null,
+                                  process_pool) != APR_SUCCESS) {
+            return APR_ENOMEM;
+        }
+        kept = fresh;
+    }
+    indices = *(const provauth_handshake_indices_t *)kept;
+    if (kept_indices != NULL) {
+        *kept_indices = kept;
+    }
+    return APR_SUCCESS;
+}
 
 int provauth_is_time_error(int verify_error)
 {
@@ -17,57 +60,81 @@ int provauth_is_time_error(int verify_error)
         || verify_error == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
-static const provauth_handshake_t *policy_of(X509_STORE_CTX *store_ctx)
+const provauth_handshake_t *provauth_handshake_policy(const SSL *ssl)
 {
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store_ctx,
-                                          SSL_get_ex_data_X509_STORE_CTX_idx());
     /* After an SNI switch this is the selected virtual host's context. */
     SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
 
-    return (ctx && policy_index >= 0) ? SSL_CTX_get_ex_data(ctx, policy_index)
-                                      : NULL;
+    return (ctx && indices.policy >= 0) ? SSL_CTX_get_ex_data(ctx, indices.policy)
+                                        : NULL;
+}
+
+static SSL *ssl_of(X509_STORE_CTX *store_ctx)
+{
+    return X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+}
+
+static provauth_handshake_record_t *record_of(const SSL *ssl)
+{
+    return (ssl != NULL && indices.record >= 0) ? SSL_get_ex_data(ssl, indices.record)
+                                                : NULL;
+}
+
+/* While the handshake verifies a chain, an observer sits in front of the
+ * SSL's verify callback.  It notes every error that is not a forgiven
+ * validity-period error: only a verification that returned success with no
+ * such error marks the connection as cleanly verified (mod_ssl may
+ * tolerate errors, optional_no_ca, and rewrite verify results later, so
+ * nothing else about the handshake is taken as proof).  It also keeps the
+ * store's error as the callbacks left it, which is what a forgiven time
+ * error is put back to, and whether a callback accepted the chain while an
+ * error stood. */
+typedef struct {
+    SSL_verify_cb observed;       /* the SSL's callback (mod_ssl's or ours) */
+    int accept_time_errors;
+    int saw_error;                /* an error other than a forgiven time error */
+    int standing_error;           /* the store's error after the last callback */
+    int tolerated_error;          /* a callback said ok while an error stood */
+} verify_observer_t;
+
+static verify_observer_t *observer_of(X509_STORE_CTX *store_ctx)
+{
+    return indices.observer >= 0 ? X509_STORE_CTX_get_ex_data(store_ctx, indices.observer)
+                                 : NULL;
 }
 
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
 {
-    const provauth_handshake_t *policy = policy_of(store_ctx);
+    SSL *ssl = ssl_of(store_ctx);
+    const provauth_handshake_t *policy = provauth_handshake_policy(ssl);
     SSL_verify_cb inner = policy ? policy->inner_verify : fallback_inner_verify;
 
     if (!ok && policy && policy->accept_time_errors
         && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx))) {
-        /* The verify result the handshake ends with is the store's last
-         * error; clearing it lets mod_ssl report SUCCESS. */
-        X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
+        const verify_observer_t *observer = observer_of(store_ctx);
+        provauth_handshake_record_t *record = record_of(ssl);
+
+        /* The handshake's verify result is the store's last error: with the
+         * error before this one put back, an otherwise good chain reads OK
+         * (mod_ssl: SUCCESS) and one that optional_no_ca tolerated keeps
+         * its real fault, never a clean result it did not earn. */
+        if (observer != NULL) {
+            X509_STORE_CTX_set_error(store_ctx, observer->standing_error);
+        }
+        if (record != NULL) {
+            record->forgave_time_error = 1;
+        }
         ok = 1;
     }
     return inner ? inner(ok, store_ctx) : ok;
 }
 
-
-
-/* While the handshake verifies a chain, an observer sits in front of the
- * SSL's verify callback and notes every error that is not a forgiven
- * validity-period error.  Only a verification that returned success with no
- * such error marks the connection as cleanly verified: mod_ssl may
- * tolerate errors (optional_no_ca) and rewrite verify results later, so
- * nothing else about the handshake is taken as proof. */
-typedef struct {
-    SSL_verify_cb observed;       /* the SSL's callback (mod_ssl's or ours) */
-    int accept_time_errors;
-    int saw_error;
-    const provauth_handshake_t *policy;
-    provauth_handshake_record_t *record;
-} verify_observer_t;
-
-static int observer_index = -1;   /* X509_STORE_CTX ex_data: the observer */
-static int record_index = -1;     /* SSL ex_data: the connection's record */
-
 /* A chain refused at a validity-period error alone: keep its leaf and the
  * certificate whose dates failed, for the caller to say what would admit it. */
-static void note_time_refusal(const verify_observer_t *observer,
-                              X509_STORE_CTX *store_ctx)
+static void note_time_refusal(X509_STORE_CTX *store_ctx)
 {
-    provauth_handshake_record_t *record = observer->record;
+    SSL *ssl = ssl_of(store_ctx);
+    provauth_handshake_record_t *record = record_of(ssl);
     X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
     X509 *cert = X509_STORE_CTX_get_current_cert(store_ctx);
 
@@ -79,13 +146,12 @@ static void note_time_refusal(const verify_observer_t *observer,
     record->time_refused_cert = (cert != NULL && X509_up_ref(cert)) ? cert : NULL;
     record->time_refused_error = X509_STORE_CTX_get_error(store_ctx);
     record->time_refused_depth = X509_STORE_CTX_get_error_depth(store_ctx);
-    record->time_refused_policy = observer->policy;
+    record->time_refused_policy = provauth_handshake_policy(ssl);
 }
 
 static int observe_verify(int ok, X509_STORE_CTX *store_ctx)
 {
-    verify_observer_t *observer = X509_STORE_CTX_get_ex_data(store_ctx,
-                                                             observer_index);
+    verify_observer_t *observer = observer_of(store_ctx);
     int time_error_first = 0;
 
     if (observer == NULL) {
@@ -98,30 +164,41 @@ static int observe_verify(int ok, X509_STORE_CTX *store_ctx)
         observer->saw_error = 1;
     }
     ok = observer->observed ? observer->observed(ok, store_ctx) : ok;
+    observer->standing_error = X509_STORE_CTX_get_error(store_ctx);
+    if (ok && observer->standing_error != X509_V_OK) {
+        observer->tolerated_error = 1;
+    }
     if (!ok && time_error_first) {
-        note_time_refusal(observer, store_ctx);
+        note_time_refusal(store_ctx);
     }
     return ok;
+}
+
+/* A session whose verification something tolerated is not resumable: a
+ * resumed connection verifies nothing and keeps no GENEROUS, and mod_ssl
+ * resets a TLS 1.2 connection's verify result per request, so resuming it
+ * would read SUCCESS.  Every connection of such a client gets a full
+ * handshake and the same verdict as its first. */
+static void make_unresumable(SSL *ssl)
+{
+    SSL_SESSION *session = ssl ? SSL_get_session(ssl) : NULL;
+
+    if (session != NULL) {
+        SSL_SESSION_set1_id_context(session, (const unsigned char *)unresumable_context,
+                                    sizeof(unresumable_context) - 1);
+    }
 }
 
 /* No ex_data free callbacks: httpd unloads and reloads this module on
  * every (re)start, and OpenSSL would keep calling a stale function pointer.
  * The record belongs to the connection, which releases it. */
-static provauth_handshake_record_t *record_of(X509_STORE_CTX *store_ctx)
-{
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store_ctx,
-                                          SSL_get_ex_data_X509_STORE_CTX_idx());
-
-    return (ssl != NULL && record_index >= 0) ? SSL_get_ex_data(ssl, record_index)
-                                              : NULL;
-}
-
 void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record)
 {
     record->clean_leaf = NULL;
+    record->forgave_time_error = 0;
     record->time_refused_leaf = record->time_refused_cert = NULL;
-    if (record_index >= 0) {
-        SSL_set_ex_data(ssl, record_index, record);
+    if (indices.record >= 0) {
+        SSL_set_ex_data(ssl, indices.record, record);
     }
 }
 
@@ -138,17 +215,19 @@ void provauth_handshake_record_release(provauth_handshake_record_t *record)
  * appended to what the peer sent (phones that send only their leaf still
  * chain; intermediates stay untrusted, a chain must still end at an
  * anchor), and the observer above around the SSL's verify callback. */
-static int verify_observed(X509_STORE_CTX *store_ctx, void *arg)
+int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg)
 {
     const provauth_handshake_t *policy = arg;
     STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(store_ctx);
     STACK_OF(X509) *untrusted = NULL;
     verify_observer_t observer;
-    provauth_handshake_record_t *record = record_of(store_ctx);
+    SSL *ssl = ssl_of(store_ctx);
+    provauth_handshake_record_t *record = record_of(ssl);
     int verified;
 
     if (record != NULL) {
         provauth_handshake_record_release(record); /* a new verification */
+        record->forgave_time_error = 0;
     }
     if (policy->intermediates != NULL && sk_X509_num(policy->intermediates) > 0) {
         int i;
@@ -170,17 +249,23 @@ static int verify_observed(X509_STORE_CTX *store_ctx, void *arg)
     observer.observed = X509_STORE_CTX_get_verify_cb(store_ctx);
     observer.accept_time_errors = policy->accept_time_errors;
     observer.saw_error = 0;
-    observer.policy = policy;
-    observer.record = record;
-    if (!X509_STORE_CTX_set_ex_data(store_ctx, observer_index, &observer)) {
-        verified = X509_verify_cert(store_ctx); /* unobserved: never clean */
+    observer.standing_error = X509_STORE_CTX_get_error(store_ctx);
+    observer.tolerated_error = 0;
+    if (indices.observer < 0
+        || !X509_STORE_CTX_set_ex_data(store_ctx, indices.observer, &observer)) {
+        /* Unobserved: never clean, never resumable. */
+        verified = X509_verify_cert(store_ctx);
         observer.saw_error = 1;
+        observer.tolerated_error = 1;
     }
     else {
         X509_STORE_CTX_set_verify_cb(store_ctx, observe_verify);
         verified = X509_verify_cert(store_ctx);
         X509_STORE_CTX_set_verify_cb(store_ctx, observer.observed);
-        X509_STORE_CTX_set_ex_data(store_ctx, observer_index, NULL);
+        X509_STORE_CTX_set_ex_data(store_ctx, indices.observer, NULL);
+    }
+    if (verified > 0 && observer.tolerated_error) {
+        make_unresumable(ssl);
     }
     if (record != NULL && verified > 0 && !observer.saw_error
         && X509_STORE_CTX_get_error(store_ctx) == X509_V_OK
@@ -203,18 +288,10 @@ int provauth_handshake_verified_cleanly(const provauth_handshake_record_t *recor
 apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
                                        const provauth_handshake_t *policy)
 {
-    if (policy_index < 0) {
-        policy_index = SSL_CTX_get_ex_new_index(0, "mod_provauth policy",
-                                                NULL, NULL, NULL);
-        observer_index = X509_STORE_CTX_get_ex_new_index(0, "mod_provauth observer",
-                                                         NULL, NULL, NULL);
-        record_index = SSL_get_ex_new_index(0, "mod_provauth record",
-                                            NULL, NULL, NULL);
-        if (policy_index < 0 || observer_index < 0 || record_index < 0) {
-            return APR_EGENERAL;
-        }
+    if (indices.policy < 0 || indices.observer < 0 || indices.record < 0) {
+        return APR_EINIT;
     }
-    if (!SSL_CTX_set_ex_data(ctx, policy_index, (void *)policy)) {
+    if (!SSL_CTX_set_ex_data(ctx, indices.policy, (void *)policy)) {
         return APR_ENOMEM;
     }
     if (policy->accept_time_errors) {
@@ -222,6 +299,6 @@ apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
         SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx),
                            provauth_handshake_verify_cb);
     }
-    SSL_CTX_set_cert_verify_callback(ctx, verify_observed, (void *)policy);
+    SSL_CTX_set_cert_verify_callback(ctx, provauth_handshake_cert_verify, (void *)policy);
     return APR_SUCCESS;
 }

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 #include <openssl/objects.h>
 
+#include "provauth_hint.h"
 #include "provauth_mac.h"
 
 static int hex_value(char c)
@@ -297,8 +298,9 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
     }
     if (rule->pattern == NULL) {
         if (!provauth_mac_parse(value, len, mac)) {
-            *why = apr_psprintf(p, "%s '%s' is not a MAC address", rule->attribute_name,
-                                value);
+            *why = apr_psprintf(p, "%s '%s' is not a MAC address%s", rule->attribute_name,
+                                value, provauth_hint_mac_inside(rule->attribute_name,
+                                                                value, len, p));
             return 0;
         }
         return 1;
@@ -306,8 +308,9 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
     return mac_from_first_group(value, len, rule, mac, why, p);
 }
 
-/* Does a maximal run of hex digits in text[0..len) end in the MAC?  Only a
- * run's last 12 digits name a device, so one run names at most one. */
+/* Does a maximal run of hex digits in text[0..len) end in the MAC (any MAC
+ * but a shared file's placeholder when mac is NULL)?  Only a run's last 12 digits name a device, so one run
+ * names at most one. */
 static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t len)
 {
     size_t i = 0;
@@ -322,6 +325,12 @@ static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t le
             /* to the end of the run */
         }
         if (i - start < PROVAUTH_MAC_LEN) {
+            continue;
+        }
+        if (mac == NULL) {
+            if (strncmp(text + i - PROVAUTH_MAC_LEN, "0000000000", 10) != 0) {
+                return 1;
+            }
             continue;
         }
         for (j = 0; j < PROVAUTH_MAC_LEN; j++) {
@@ -351,4 +360,9 @@ int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
     }
     /* '/' is no hex digit: in the whole path, every segment has its own runs */
     return mac_ends_a_run(mac, haystack, strlen(haystack));
+}
+
+int provauth_path_names_a_device(const char *text)
+{
+    return text != NULL && mac_ends_a_run(NULL, text, strlen(text));
 }

@@ -1,13 +1,11 @@
-/* provauth_verify.c: loads PEM trust material and re-validates device chains
- * with OpenSSL ignoring time, then classifies by the built chain's dates. */
-#include <errno.h>
+/* provauth_verify.c: re-validates device chains with OpenSSL ignoring time,
+ * classifies by the built chain's dates, and says what to fix on failure. */
 #include <string.h>
 
 #include <apr_strings.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -27,165 +25,6 @@ const char *provauth_status_name(provauth_status_e status)
     case PROVAUTH_STATUS_NONE:          break;
     }
     return "NONE";
-}
-
-static apr_status_t free_store(void *store)
-{
-    X509_STORE_free(store);
-    return APR_SUCCESS;
-}
-
-static apr_status_t free_certs(void *certs)
-{
-    sk_X509_pop_free(certs, X509_free);
-    return APR_SUCCESS;
-}
-
-static apr_status_t free_crls(void *crls)
-{
-    sk_X509_CRL_pop_free(crls, X509_CRL_free);
-    return APR_SUCCESS;
-}
-
-/* The most recent OpenSSL error as text, clearing the queue. */
-static const char *openssl_reason(apr_pool_t *p)
-{
-    unsigned long code = ERR_peek_last_error();
-    char buf[256];
-
-    ERR_clear_error();
-    if (code == 0) {
-        return "unknown OpenSSL error";
-    }
-    ERR_error_string_n(code, buf, sizeof(buf));
-    return apr_pstrdup(p, buf);
-}
-
-/* Read every PEM object (certificates and CRLs) of a file. */
-static apr_status_t read_pem_file(STACK_OF(X509_INFO) **infos, const char *path,
-                                  apr_pool_t *p, const char **why)
-{
-    BIO *in;
-
-    *infos = NULL;
-    ERR_clear_error();
-    errno = 0;
-    in = BIO_new_file(path, "r");
-    if (in == NULL) {
-        int err = errno ? errno : ENOENT;
-        ERR_clear_error();
-        *why = apr_psprintf(p, "cannot open '%s': %s", path, strerror(err));
-        return APR_FROM_OS_ERROR(err);
-    }
-    *infos = PEM_X509_INFO_read_bio(in, NULL, NULL, NULL);
-    BIO_free(in);
-    if (*infos == NULL) {
-        *why = apr_psprintf(p, "cannot parse PEM in '%s': %s", path,
-                            openssl_reason(p));
-        return APR_EINVAL;
-    }
-    ERR_clear_error();
-    return APR_SUCCESS;
-}
-
-apr_status_t provauth_load_certs(STACK_OF(X509) **certs, const char *path,
-                                 apr_pool_t *p, const char **why)
-{
-    STACK_OF(X509_INFO) *infos;
-    STACK_OF(X509) *loaded;
-    apr_status_t rv;
-    int i;
-
-    rv = read_pem_file(&infos, path, p, why);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    loaded = sk_X509_new_null();
-    if (loaded == NULL) {
-        sk_X509_INFO_pop_free(infos, X509_INFO_free);
-        *why = "out of memory";
-        return APR_ENOMEM;
-    }
-    for (i = 0; i < sk_X509_INFO_num(infos); i++) {
-        X509_INFO *info = sk_X509_INFO_value(infos, i);
-        if (info->x509 != NULL && sk_X509_push(loaded, info->x509) > 0) {
-            info->x509 = NULL; /* ownership moved to loaded */
-        }
-    }
-    sk_X509_INFO_pop_free(infos, X509_INFO_free);
-    if (sk_X509_num(loaded) == 0) {
-        sk_X509_free(loaded);
-        *why = apr_psprintf(p, "no certificate in '%s'", path);
-        return APR_EINVAL;
-    }
-    apr_pool_cleanup_register(p, loaded, free_certs, apr_pool_cleanup_null);
-    *certs = loaded;
-    return APR_SUCCESS;
-}
-
-apr_status_t provauth_load_anchors(X509_STORE **anchors, const char *path,
-                                   apr_pool_t *p, const char **why)
-{
-    STACK_OF(X509) *certs;
-    X509_STORE *store;
-    apr_status_t rv;
-    int i;
-
-    rv = provauth_load_certs(&certs, path, p, why);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    store = X509_STORE_new();
-    if (store == NULL) {
-        *why = "out of memory";
-        return APR_ENOMEM;
-    }
-    apr_pool_cleanup_register(p, store, free_store, apr_pool_cleanup_null);
-    for (i = 0; i < sk_X509_num(certs); i++) {
-        /* X509_STORE_add_cert takes its own reference. */
-        if (!X509_STORE_add_cert(store, sk_X509_value(certs, i))) {
-            *why = apr_psprintf(p, "cannot add a certificate of '%s': %s",
-                                path, openssl_reason(p));
-            return APR_EGENERAL;
-        }
-    }
-    *anchors = store;
-    return APR_SUCCESS;
-}
-
-apr_status_t provauth_load_crls(STACK_OF(X509_CRL) **crls, const char *path,
-                                apr_pool_t *p, const char **why)
-{
-    STACK_OF(X509_INFO) *infos;
-    STACK_OF(X509_CRL) *loaded;
-    apr_status_t rv;
-    int i;
-
-    rv = read_pem_file(&infos, path, p, why);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    loaded = sk_X509_CRL_new_null();
-    if (loaded == NULL) {
-        sk_X509_INFO_pop_free(infos, X509_INFO_free);
-        *why = "out of memory";
-        return APR_ENOMEM;
-    }
-    for (i = 0; i < sk_X509_INFO_num(infos); i++) {
-        X509_INFO *info = sk_X509_INFO_value(infos, i);
-        if (info->crl != NULL && sk_X509_CRL_push(loaded, info->crl) > 0) {
-            info->crl = NULL;
-        }
-    }
-    sk_X509_INFO_pop_free(infos, X509_INFO_free);
-    if (sk_X509_CRL_num(loaded) == 0) {
-        sk_X509_CRL_free(loaded);
-        *why = apr_psprintf(p, "no CRL in '%s'", path);
-        return APR_EINVAL;
-    }
-    apr_pool_cleanup_register(p, loaded, free_crls, apr_pool_cleanup_null);
-    *crls = loaded;
-    return APR_SUCCESS;
 }
 
 static const char *name_text(const X509_NAME *name, apr_pool_t *p)
@@ -345,6 +184,98 @@ int provauth_anchors_contain(X509_STORE *anchors, X509 *cert)
     return found;
 }
 
+/* Does the store hold a certificate whose subject is name? */
+static int anchor_named(X509_STORE *anchors, const X509_NAME *name)
+{
+    STACK_OF(X509_OBJECT) *objects;
+    int i, found = 0;
+
+    if (anchors == NULL || name == NULL || !X509_STORE_lock(anchors)) {
+        return 0;
+    }
+    objects = X509_STORE_get0_objects(anchors);
+    for (i = 0; !found && i < sk_X509_OBJECT_num(objects); i++) {
+        X509 *anchor = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+        found = (anchor != NULL
+                 && X509_NAME_cmp(X509_get_subject_name(anchor), name) == 0);
+    }
+    X509_STORE_unlock(anchors);
+    return found;
+}
+
+static int intermediate_named(STACK_OF(X509) *intermediates, const X509_NAME *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && i < sk_X509_num(intermediates); i++) {
+        if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(intermediates, i)),
+                          name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What to fix when verification failed with error at depth on cert: the
+ * failures that usually mean a trust file lacks something.  NULL when the
+ * failure says enough by itself (self-signed device, revoked, ...). */
+static const char *failure_hint(int error, int depth, X509 *cert,
+                                const provauth_trust_t *trust, apr_pool_t *p)
+{
+    const X509_NAME *issuer = cert ? X509_get_issuer_name(cert) : NULL;
+    const char *issuer_text = issuer ? name_text(issuer, p) : NULL;
+    const char *subject_text = cert ? name_text(X509_get_subject_name(cert), p) : NULL;
+
+    if (issuer_text == NULL || subject_text == NULL) {
+        return NULL;
+    }
+    switch (error) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        if (anchor_named(trust->anchors, issuer)) {
+            return apr_psprintf(p, "the trust anchor '%s' did not issue '%s' (same "
+                                "name, another key: get the vendor's current root "
+                                "for ProvAuthCACertificateFile)", issuer_text,
+                                subject_text);
+        }
+        if (intermediate_named(trust->intermediates, issuer)) {
+            return apr_psprintf(p, "the intermediate '%s' did not issue '%s' (same "
+                                "name, another key: get the vendor's current CA for "
+                                "ProvAuthIntermediateFile)", issuer_text, subject_text);
+        }
+        if (depth == 0) {
+            return apr_psprintf(p, "issuer '%s' of the device certificate is not "
+                                "among this directory's trust anchors and "
+                                "intermediates (an issuing CA belongs in "
+                                "ProvAuthIntermediateFile, a root CA in "
+                                "ProvAuthCACertificateFile)", issuer_text);
+        }
+        return apr_psprintf(p, "issuer '%s' of '%s' is not among this directory's "
+                            "trust anchors and intermediates (a root CA belongs in "
+                            "ProvAuthCACertificateFile, an intermediate CA in "
+                            "ProvAuthIntermediateFile)", issuer_text, subject_text);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        return apr_psprintf(p, "the trust anchor '%s' is not a root CA and its "
+                            "issuer '%s' is not trusted (ProvAuthCACertificateFile "
+                            "holds the vendor's root CA, ProvAuthIntermediateFile "
+                            "the CAs below it)", subject_text, issuer_text);
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        if (anchor_named(trust->anchors, X509_get_subject_name(cert))) {
+            return apr_psprintf(p, "the device sent root '%s', and the trust "
+                                "anchor of that name has another key (get the "
+                                "vendor's current root for "
+                                "ProvAuthCACertificateFile)", subject_text);
+        }
+        return apr_psprintf(p, "root '%s' sent by the device is not among this "
+                            "directory's trust anchors (a vendor's root CA belongs "
+                            "in ProvAuthCACertificateFile)", subject_text);
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        return apr_psprintf(p, "no CRL issued by '%s' in ProvAuthCRLFile (add that "
+                            "CA's CRL from the vendor)", issuer_text);
+    default:
+        return NULL;
+    }
+}
+
 /* Untrusted certificates for chain building: what the peer sent, then the
  * configured intermediates.  The stack borrows its certificates. */
 static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,
@@ -395,8 +326,10 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
         return rv;
     }
     if (trust == NULL || trust->anchors == NULL) {
+        verdict->hint = "set ProvAuthCACertificateFile to the vendor's root CA, or "
+                        "SSLCACertificateFile for the virtual host";
         set_failed(verdict, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0,
-                   "no trust anchors configured");
+                   apr_pstrcat(p, "no trust anchors configured: ", verdict->hint, NULL));
         return APR_SUCCESS;
     }
 
@@ -435,8 +368,14 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
             rv = APR_EGENERAL; /* OpenSSL could not run the check at all */
             goto leave;
         }
-        set_failed(verdict, error, X509_STORE_CTX_get_error_depth(store_ctx),
-                   X509_verify_cert_error_string(error));
+        int depth = X509_STORE_CTX_get_error_depth(store_ctx);
+        const char *text = X509_verify_cert_error_string(error);
+
+        verdict->hint = failure_hint(error, depth,
+                                     X509_STORE_CTX_get_current_cert(store_ctx),
+                                     trust, p);
+        set_failed(verdict, error, depth, verdict->hint == NULL ? text
+                   : apr_pstrcat(p, text, ": ", verdict->hint, NULL));
     }
     rv = APR_SUCCESS;
 

@@ -10,26 +10,61 @@ typedef struct provauth_handshake {
     int accept_time_errors;          /* forgive expired / not yet valid */
     STACK_OF(X509) *intermediates;   /* extra untrusted CAs, may be NULL */
     SSL_verify_cb inner_verify;      /* the callback we wrap (mod_ssl's) */
+    const char *vhost_name;          /* for messages, may be NULL */
 } provauth_handshake_t;
+
+/* The OpenSSL ex_data indices the module uses. */
+typedef struct provauth_handshake_indices {
+    int policy;      /* SSL_CTX: its provauth_handshake_t */
+    int observer;    /* X509_STORE_CTX: the verification in progress */
+    int record;      /* SSL: the connection's provauth_handshake_record_t */
+} provauth_handshake_indices_t;
+
+/* Allocate the ex_data indices once per process: they are remembered in
+ * process_pool (which outlives the module when httpd unloads and reloads
+ * it on a restart), so later calls, also from a reloaded module, find the
+ * same ones.  Call before provauth_handshake_attach; *indices (optional)
+ * reports them. */
+apr_status_t provauth_handshake_init(apr_pool_t *process_pool,
+                                     const provauth_handshake_indices_t **indices);
 
 /* Attach policy to ctx: wrap its verify callback when accept_time_errors,
  * add intermediates to chain building when non-NULL, and observe each
  * verification (see provauth_handshake_verified_cleanly).  Keeps the
  * context's verify mode.  The policy must live as long as ctx (allocate it
- * from the pool the context is configured from). */
+ * from the pool the context is configured from).  APR_EINIT before
+ * provauth_handshake_init. */
 apr_status_t provauth_handshake_attach(SSL_CTX *ctx,
                                        const provauth_handshake_t *policy);
 
+/* The policy attached to the context ssl uses now (after an SNI switch,
+ * the named virtual host's), or NULL. */
+const provauth_handshake_t *provauth_handshake_policy(const SSL *ssl);
+
+/* The certificate verification installed by provauth_handshake_attach
+ * (SSL_CTX_set_cert_verify_callback; arg is the policy), exposed for tests.
+ * Runs X509_verify_cert with the store context's verify callback observed:
+ * it records into the SSL's record and, when a callback accepted the chain
+ * while an error other than a forgiven time error stood (optional_no_ca),
+ * makes the SSL's session impossible to resume. */
+int provauth_handshake_cert_verify(X509_STORE_CTX *store_ctx, void *arg);
+
 /* The verify callback installed by provauth_handshake_attach, exposed for
- * tests: a validity-period error is cleared in the store context (so the
- * handshake's verify result reads OK) and the wrapped callback is called
- * with ok = 1; everything else is the wrapped callback's decision. */
+ * tests: a validity-period error is forgiven (the wrapped callback is
+ * called with ok = 1) and the store's error is put back to what it was
+ * before that error was raised, so the verify result is what it would have
+ * been with current dates: X509_V_OK for an otherwise good chain, the
+ * earlier error for a chain that something else tolerated.  Outside
+ * provauth_handshake_cert_verify that earlier error is unknown and the
+ * time error stays as the result.  Everything else is the wrapped
+ * callback's decision. */
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx);
 
 /* What the handshake of one connection established, owned by the
- * connection: the leaf it verified cleanly (with a reference), or NULL. */
+ * connection; reset at every verification (renegotiation included). */
 typedef struct provauth_handshake_record {
-    X509 *clean_leaf;
+    X509 *clean_leaf;            /* verified cleanly (with a reference), or NULL */
+    int forgave_time_error;      /* a validity-period error was forgiven */
     /* A chain the handshake refused at a validity-period error, with no
      * other error before it: its leaf and the certificate whose dates
      * failed (references; NULL when none), the X509_V_ERR_* and that

@@ -66,4 +66,9 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path);
 
+/* Does text (a file name or path) name any device by the rule above?  The
+ * placeholders vendors give shared files (000000000000.cfg,
+ * y000000000028.cfg: ten leading zeros) name none. */
+int provauth_path_names_a_device(const char *text);
+
 #endif /* PROVAUTH_MAC_H */

@@ -1,5 +1,5 @@
-/* provauth_verify.h: trust material (PEM anchors, intermediates, CRLs) and
- * time-independent re-validation of a device certificate chain.
+/* provauth_verify.h: trust material (anchors, intermediates, CRLs in PEM or
+ * DER files) and time-independent re-validation of a device certificate chain.
  * Knows OpenSSL and APR only; callers decide what to grant and log. */
 #ifndef PROVAUTH_VERIFY_H
 #define PROVAUTH_VERIFY_H
@@ -35,7 +35,9 @@ typedef struct provauth_verdict {
     provauth_status_e status;
     int verify_error;        /* X509_V_ERR_* of the first real failure, X509_V_OK otherwise */
     int error_depth;         /* chain depth of that failure, -1 when none */
-    const char *reason;      /* why FAILED, NULL otherwise */
+    const char *reason;      /* why FAILED, NULL otherwise; ends with the hint */
+    const char *hint;        /* what to fix in the trust files, when the failure
+                              * usually means one lacks something; else NULL */
     long days_left;          /* whole days until the leaf's notAfter, negative once past */
     const char *subject;     /* leaf subject (RFC 2253), for logs */
     const char *issuer;      /* leaf issuer (RFC 2253), for logs */
@@ -44,19 +46,30 @@ typedef struct provauth_verdict {
 
 const char *provauth_status_name(provauth_status_e status);
 
-/* Load every certificate of a PEM file into a new X509_STORE of trust
- * anchors.  Fails (with *why set) when the file cannot be read, is
- * malformed, or holds no certificate.  The store is freed with the pool. */
+/* Trust files are read as vendors publish them: PEM (any number of
+ * CERTIFICATE, TRUSTED CERTIFICATE, X509 CRL and PKCS7 blocks, text around
+ * them ignored), or DER (one or more certificates, CRLs or PKCS#7 bundles,
+ * e.g. a .crt, .crl or .p7b file).  Each loader fails with *why naming the
+ * file when it cannot be opened or read, is a directory, is damaged, holds a
+ * private key, or holds nothing of the kind asked for.  What is loaded is
+ * freed with the pool. */
+
+/* The certificates of a trust file as a new X509_STORE of trust anchors. */
 apr_status_t provauth_load_anchors(X509_STORE **anchors, const char *path,
                                    apr_pool_t *p, const char **why);
 
-/* Load the certificates of a PEM file (intermediates); same failure rules. */
+/* The certificates of a trust file (intermediates), in file order. */
 apr_status_t provauth_load_certs(STACK_OF(X509) **certs, const char *path,
                                  apr_pool_t *p, const char **why);
 
-/* Load the CRLs of a PEM file; fails when it holds no CRL. */
+/* The CRLs of a trust file. */
 apr_status_t provauth_load_crls(STACK_OF(X509_CRL) **crls, const char *path,
                                 apr_pool_t *p, const char **why);
+
+/* The certificates of a device's file (its leaf first, then any chain),
+ * as provauth_load_certs, except that a private key in it is skipped. */
+apr_status_t provauth_load_device_certs(STACK_OF(X509) **certs, const char *path,
+                                        apr_pool_t *p, const char **why);
 
 /* The issuer (RFC 2253) of the first CRL whose nextUpdate is before now,
  * or NULL when every CRL is current.  Re-validation ignores time, so a stale

@@ -13,6 +13,13 @@ from clients import get
 from conftest import module_path
 from httpd import BASE_MODULES, Httpd, free_port, make_world_readable, module_available
 
+def serial_hex(cert):
+    """The serial as the module writes it (OpenSSL's BN_bn2hex: upper case,
+    an even number of digits)."""
+    digits = f"{cert.serial_number:X}"
+    return digits if len(digits) % 2 == 0 else "0" + digits
+
+
 VICTIM, ATTACKER = "0004f2000001", "0004f20000aa"
 
 FILES = {
@@ -166,7 +173,7 @@ def test_untrusted_device_is_served_and_the_denial_reported(pki, report_httpd):
     lines = watch.lines("PA00120")
     assert len(lines) == 1, lines
     assert "[provauth:warn]" in lines[0], lines[0]
-    serial = f"{pki.devices['selfsigned-victim'].serial_number:X}"
+    serial = serial_hex(pki.devices['selfsigned-victim'])
     for needle in ["report only (ProvAuthReportOnly On), not enforced: would be denied "
                    "by Require provauth-device: self-signed certificate",
                    "client 127.0.0.1", "status FAILED", f'subject "CN={VICTIM},O=Poly"',

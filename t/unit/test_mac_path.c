@@ -48,6 +48,18 @@ static void ck_names_only(const char *name, const char *owner, const char *other
 
 /* ---- the forms phones use ---- */
 
+START_TEST(test_a_name_names_a_device_only_by_a_run_of_twelve_that_is_no_placeholder)
+{
+    ck_assert(provauth_path_names_a_device("spa001122334455.xml"));
+    ck_assert(provauth_path_names_a_device("/tree/001122334455/phone.cfg"));
+    ck_assert(!provauth_path_names_a_device("phone.cfg"));
+    ck_assert(!provauth_path_names_a_device("00112233445.cfg"));
+    ck_assert(!provauth_path_names_a_device("000000000000.cfg"));
+    ck_assert(!provauth_path_names_a_device("y000000000028.cfg"));
+    ck_assert(!provauth_path_names_a_device(NULL));
+}
+END_TEST
+
 START_TEST(test_every_vendor_file_name_form_names_its_device)
 {
     static const char *const names[] = {
@@ -230,6 +242,7 @@ Suite *mac_path_suite(void)
     tcase_add_test(tc, test_long_run_of_one_digit_names_only_its_last_twelve);
     tcase_add_test(tc, test_runs_shorter_than_twelve_name_nobody);
     tcase_add_test(tc, test_separate_runs_each_name_their_device);
+    tcase_add_test(tc, test_a_name_names_a_device_only_by_a_run_of_twelve_that_is_no_placeholder);
     tcase_add_test(tc, test_mac_file_name_matches_in_both_modes);
     tcase_add_test(tc, test_mac_in_a_directory_matches_only_the_whole_path);
     tcase_add_test(tc, test_path_mode_applies_the_run_rule_to_every_segment);

@@ -32,6 +32,8 @@ int main(void)
     srunner_add_suite(runner, allowlist_suite());
     srunner_add_suite(runner, mac_path_suite());
     srunner_add_suite(runner, decision_suite());
+    srunner_add_suite(runner, hint_suite());
+    srunner_add_suite(runner, check_args_suite());
     srunner_add_suite(runner, lint_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);

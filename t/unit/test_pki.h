@@ -41,6 +41,8 @@ Suite *mac_suite(void);
 Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
 Suite *decision_suite(void);
+Suite *hint_suite(void);
+Suite *check_args_suite(void);
 Suite *lint_suite(void);
 
 /* ---- times ---- */
