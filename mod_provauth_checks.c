@@ -27,6 +27,16 @@
 APLOG_USE_MODULE(provauth);
 
 #define KEY_LINTED_FILES "mod_provauth:linted-files"
+#define KEY_PINNED       "mod_provauth:pinned-anchors"
+
+/* A ProvAuthCACertificateFile as read, for the check against the
+ * handshake's anchors of the server whose section names it. */
+typedef struct {
+    const server_rec *server;
+    const char *path;
+    const char *where;                 /* "line N of FILE" */
+    X509_STORE *anchors;
+} pinned_anchors_t;
 
 const char *provauth_describe_server(const server_rec *s, apr_pool_t *p)
 {
@@ -121,12 +131,36 @@ static const char *anchors_without_root(const char *what, const char *path,
                         certs);
 }
 
+/* Remember which server's sections pin which anchors (PA00046). */
+static void note_pinned(cmd_parms *cmd, const char *path, X509_STORE *anchors)
+{
+    apr_array_header_t *pinned = NULL;
+    pinned_anchors_t *entry;
+
+    apr_pool_userdata_get((void **)&pinned, KEY_PINNED, cmd->pool);
+    if (pinned == NULL) {
+        pinned = apr_array_make(cmd->pool, 4, sizeof(pinned_anchors_t));
+        apr_pool_userdata_set(pinned, KEY_PINNED, apr_pool_cleanup_null, cmd->pool);
+    }
+    entry = apr_array_push(pinned);
+    entry->server = cmd->server;
+    entry->path = path;
+    entry->where = cmd->directive
+        ? apr_psprintf(cmd->pool, "line %d of %s", cmd->directive->line_num,
+                       cmd->directive->filename)
+        : "?";
+    entry->anchors = anchors;
+}
+
 void provauth_lint_anchors_file(cmd_parms *cmd, const char *path, X509_STORE *anchors)
 {
     const char *warning;
 
-    if (anchors == NULL || cmd->pool != cmd->server->process->pconf
-        || !first_look(cmd, DIR_CA_FILE, path)) {
+    if (anchors == NULL || cmd->pool != cmd->server->process->pconf) {
+        return;
+    }
+    note_pinned(cmd, path, anchors);
+    if (!first_look(cmd, DIR_CA_FILE, path)) {
         return;
     }
     warning = anchors_without_root(DIR_CA_FILE, path, where_read(cmd), anchors,
@@ -175,6 +209,7 @@ typedef struct {
     const ap_directive_t *verify_client;   /* server-level SSLVerifyClient */
     const ap_directive_t *verify_depth;    /* server-level SSLVerifyDepth */
     const ap_directive_t *ca_file;         /* SSLCACertificateFile */
+    const ap_directive_t *ca_path;         /* SSLCACertificatePath */
     const ap_directive_t *cert_file;       /* SSLCertificateFile */
     const ap_directive_t *dir_verify;      /* a per-directory SSLVerifyClient
                                             * asking for a certificate */
@@ -249,6 +284,9 @@ static void read_settings(const ap_directive_t *list, int per_dir, tls_settings_
         else if (strcasecmp(name, "SSLCACertificateFile") == 0) {
             tls->ca_file = d;
         }
+        else if (strcasecmp(name, "SSLCACertificatePath") == 0) {
+            tls->ca_path = d;
+        }
         else if (strcasecmp(name, "SSLCertificateFile") == 0 && tls->cert_file == NULL) {
             tls->cert_file = d;
         }
@@ -290,6 +328,7 @@ static void server_settings(const server_rec *s, const tls_settings_t *main_tls,
     tls->verify_client = tls->verify_client ? tls->verify_client : main_tls->verify_client;
     tls->verify_depth = tls->verify_depth ? tls->verify_depth : main_tls->verify_depth;
     tls->ca_file = tls->ca_file ? tls->ca_file : main_tls->ca_file;
+    tls->ca_path = tls->ca_path ? tls->ca_path : main_tls->ca_path;
     tls->cert_file = tls->cert_file ? tls->cert_file : main_tls->cert_file;
     tls->dir_verify = tls->dir_verify ? tls->dir_verify : main_tls->dir_verify;
 }
@@ -405,37 +444,92 @@ static void check_intermediates(server_rec *s, const tls_settings_t *tls,
     }
 }
 
+/* The handshake's CA file, loaded (NULL when unset or unreadable: a file
+ * mod_ssl cannot read is mod_ssl's to report when it starts). */
+static X509_STORE *ssl_anchors(const tls_settings_t *tls, const char **path,
+                               apr_hash_t *loaded, apr_pool_t *p)
+{
+    X509_STORE *anchors = NULL;
+    const char *why = NULL;
+
+    *path = tls->ca_file ? ap_server_root_relative(p, first_arg(tls->ca_file, p)) : NULL;
+    if (*path == NULL) {
+        return NULL;
+    }
+    /* Virtual hosts often share one file: read it once per check. */
+    anchors = apr_hash_get(loaded, *path, APR_HASH_KEY_STRING);
+    if (anchors == NULL
+        && provauth_load_anchors(&anchors, *path, p, &why) == APR_SUCCESS) {
+        apr_hash_set(loaded, *path, APR_HASH_KEY_STRING, anchors);
+    }
+    return anchors;
+}
+
 /* The handshake's CA file, for vhosts whose re-validation may use it. */
 static void check_ssl_ca_file(server_rec *s, const tls_settings_t *tls,
-                              const char *name, apr_pool_t *pconf, apr_pool_t *p)
+                              const char *name, const char *path, X509_STORE *anchors,
+                              apr_pool_t *pconf, apr_pool_t *p)
 {
     apr_hash_t *seen = NULL;
-    const char *path, *why = NULL;
-    X509_STORE *anchors = NULL;
+    const char *warning;
 
-    if (tls->ca_file == NULL) {
+    if (anchors == NULL) {
         return;
     }
-    path = ap_server_root_relative(p, first_arg(tls->ca_file, p));
     /* Once per file and configuration, as for our own files. */
     apr_pool_userdata_get((void **)&seen, KEY_LINTED_FILES ":ssl", pconf);
     if (seen == NULL) {
         seen = apr_hash_make(pconf);
         apr_pool_userdata_set(seen, KEY_LINTED_FILES ":ssl", apr_pool_cleanup_null, pconf);
     }
-    if (path == NULL || apr_hash_get(seen, path, APR_HASH_KEY_STRING) != NULL) {
+    if (apr_hash_get(seen, path, APR_HASH_KEY_STRING) != NULL) {
         return;
     }
     apr_hash_set(seen, apr_pstrdup(pconf, path), APR_HASH_KEY_STRING, "");
-    /* A file we cannot read is mod_ssl's to report when it starts. */
-    if (provauth_load_anchors(&anchors, path, p, &why) == APR_SUCCESS) {
-        const char *warning = anchors_without_root(
-            "SSLCACertificateFile", path,
-            apr_psprintf(p, "%s, used by %s", where_set(tls->ca_file, p), name),
-            anchors, p);
+    warning = anchors_without_root(
+        "SSLCACertificateFile", path,
+        apr_psprintf(p, "%s, used by %s", where_set(tls->ca_file, p), name), anchors, p);
+    if (warning != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
+    }
+}
 
-        if (warning != NULL) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", warning);
+/* A directory pinned to a root the handshake does not trust: under
+ * SSLVerifyClient require or optional mod_ssl refuses its devices before
+ * any request (ProvAuthCACertificateFile does not affect the handshake). */
+static void check_pinned_roots(server_rec *s, const tls_settings_t *tls,
+                               const char *name, const char *ssl_path,
+                               X509_STORE *ssl_store, apr_pool_t *pconf, apr_pool_t *p)
+{
+    const apr_array_header_t *pinned = NULL;
+    const char *mode = tls->verify_client ? first_arg(tls->verify_client, p) : "none";
+    apr_hash_t *done = apr_hash_make(p);
+    int i;
+
+    if ((strcmp(mode, "require") != 0 && strcmp(mode, "optional") != 0)
+        || ssl_store == NULL || tls->ca_path != NULL) {
+        return; /* nothing refused for it, or the anchors are not all known */
+    }
+    apr_pool_userdata_get((void **)&pinned, KEY_PINNED, pconf);
+    for (i = 0; pinned != NULL && i < pinned->nelts; i++) {
+        const pinned_anchors_t *entry = &APR_ARRAY_IDX(pinned, i, pinned_anchors_t);
+        const char *roots;
+
+        if (entry->server != s || apr_hash_get(done, entry->path, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        apr_hash_set(done, entry->path, APR_HASH_KEY_STRING, entry);
+        roots = subjects_of(provauth_lint_roots_missing(entry->anchors, ssl_store, p),
+                            PROVAUTH_LINT_ROOT_NOT_IN_HANDSHAKE, 0, p);
+        if (roots != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00046)
+                         DIR_CA_FILE " '%s' (%s) trusts %s, which the handshake of %s "
+                         "does not (not in SSLCACertificateFile '%s', %s): under "
+                         "SSLVerifyClient %s mod_ssl refuses those devices before any "
+                         "request (" DIR_CA_FILE " does not affect the handshake); add "
+                         "the root to SSLCACertificateFile too, or use SSLVerifyClient "
+                         "optional_no_ca", entry->path, entry->where, roots, name,
+                         ssl_path, where_set(tls->ca_file, p), mode);
         }
     }
 }
@@ -443,12 +537,14 @@ static void check_ssl_ca_file(server_rec *s, const tls_settings_t *tls,
 void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main)
 {
     tls_settings_t main_tls, tls;
+    apr_hash_t *loaded = apr_hash_make(ptemp);
     server_rec *s;
 
     memset(&main_tls, 0, sizeof(main_tls));
     read_settings(ap_conftree, 0, &main_tls, ptemp);
     for (s = main; s != NULL; s = s->next) {
-        const char *name;
+        const char *name, *ssl_path = NULL;
+        X509_STORE *ssl_store;
 
         server_settings(s, &main_tls, &tls, ptemp);
         if (!serves_tls(s, &tls, ptemp)) {
@@ -461,6 +557,8 @@ void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *ma
         check_accept_expired(s, &tls, name, ptemp);
         check_certificate_requested(s, &tls, name, pconf, ptemp);
         check_intermediates(s, &tls, name, ptemp);
-        check_ssl_ca_file(s, &tls, name, pconf, ptemp);
+        ssl_store = ssl_anchors(&tls, &ssl_path, loaded, ptemp);
+        check_ssl_ca_file(s, &tls, name, ssl_path, ssl_store, pconf, ptemp);
+        check_pinned_roots(s, &tls, name, ssl_path, ssl_store, pconf, ptemp);
     }
 }

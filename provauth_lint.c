@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "provauth_lint.h"
+#include "provauth_verify.h"
 
 static const char *name_text(const X509_NAME *name, apr_pool_t *p)
 {
@@ -98,6 +99,31 @@ apr_array_header_t *provauth_lint_anchors(X509_STORE *anchors, apr_pool_t *p)
             if (!to_root) {
                 add_finding(findings, PROVAUTH_LINT_ANCHOR_NOT_ROOT, cert, p);
             }
+        }
+    }
+    sk_X509_pop_free(certs, X509_free);
+    return findings;
+}
+
+apr_array_header_t *provauth_lint_roots_missing(X509_STORE *pinned,
+                                                X509_STORE *handshake, apr_pool_t *p)
+{
+    apr_array_header_t *findings = apr_array_make(p, 2, sizeof(provauth_lint_finding_t));
+    STACK_OF(X509) *certs;
+    int i;
+
+    if (pinned == NULL || handshake == NULL) {
+        return findings;
+    }
+    certs = X509_STORE_get1_all_certs(pinned);
+    if (certs == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < sk_X509_num(certs); i++) {
+        X509 *cert = sk_X509_value(certs, i);
+
+        if (is_self_signed(cert) && !provauth_anchors_contain(handshake, cert)) {
+            add_finding(findings, PROVAUTH_LINT_ROOT_NOT_IN_HANDSHAKE, cert, p);
         }
     }
     sk_X509_pop_free(certs, X509_free);

@@ -15,7 +15,9 @@ typedef enum {
     /* a self-signed root among the intermediates: never trusted there */
     PROVAUTH_LINT_INTERMEDIATE_IS_ROOT,
     /* a certificate among the intermediates that is not a CA */
-    PROVAUTH_LINT_INTERMEDIATE_NOT_CA
+    PROVAUTH_LINT_INTERMEDIATE_NOT_CA,
+    /* a directory's root that the handshake's anchors do not hold */
+    PROVAUTH_LINT_ROOT_NOT_IN_HANDSHAKE
 } provauth_lint_kind_e;
 
 typedef struct provauth_lint_finding {
@@ -28,6 +30,13 @@ typedef struct provauth_lint_finding {
  * the store's order; an empty array when each of them is, or leads within
  * the store to, a self-signed root.  NULL only when out of memory. */
 apr_array_header_t *provauth_lint_anchors(X509_STORE *anchors, apr_pool_t *p);
+
+/* The self-signed roots among pinned (a directory's trust anchors) that
+ * handshake (the anchors the TLS handshake verifies with) does not hold,
+ * as PROVAUTH_LINT_ROOT_NOT_IN_HANDSHAKE findings.  NULL only when out of
+ * memory. */
+apr_array_header_t *provauth_lint_roots_missing(X509_STORE *pinned,
+                                                X509_STORE *handshake, apr_pool_t *p);
 
 /* Findings about a set of intermediate CA certificates. */
 apr_array_header_t *provauth_lint_intermediates(STACK_OF(X509) *intermediates,

@@ -18,7 +18,7 @@ from httpd import APACHE2, BASE_MODULES, Httpd, free_port, module_available
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONF_DIR = os.path.join(HERE, "..", "..", "conf")
 DIAGNOSTIC_IDS = ["PA00003", "PA00005", "PA00040", "PA00041", "PA00042", "PA00043",
-                  "PA00044", "PA00045"]
+                  "PA00044", "PA00045", "PA00046"]
 
 
 def configtest(workdir, name, body, modules=None):
@@ -129,6 +129,41 @@ def test_root_beside_its_intermediates_is_not_warned_about(workdir, pki):
         dirs=f"    <Directory /srv/prov>\n        ProvAuthCACertificateFile {bundle}\n"
              "        Require provauth-device\n    </Directory>"))
     assert code == 0 and "PA00040" not in out, out
+
+
+# ---- a directory pinned to a root the handshake does not trust (PA00046) ----
+
+PINNED_DIR = """
+    <Directory /srv/prov/polycom>
+        ProvAuthCACertificateFile {root}
+        Require provauth-device
+    </Directory>"""
+
+
+def test_pinned_root_missing_from_the_handshake_warns_under_require(workdir, pki):
+    root = pki.path("poly-root.pem")
+    code, out, conf = configtest(workdir, "pinned-require", vhost(
+        pki, verify="require", extra=good_extra(pki), ca_file="yealink-root.pem",
+        dirs=PINNED_DIR.format(root=root)))
+    assert code == 0, out
+    lines = lines_with(out, "PA00046")
+    assert len(lines) == 1, out
+    assert_mentions(lines[0], [
+        f"ProvAuthCACertificateFile '{root}' (line "
+        f"{line_of(conf, 'ProvAuthCACertificateFile')} of {conf})",
+        'trusts "CN=Poly Test Root CA,O=Poly"', "the virtual host prov.test",
+        f"SSLCACertificateFile '{pki.path('yealink-root.pem')}'",
+        "SSLVerifyClient require", "add the root to SSLCACertificateFile"])
+
+
+@pytest.mark.parametrize("verify, ca_file", [("optional_no_ca", "yealink-root.pem"),
+                                             ("require", "vendor-roots.pem")])
+def test_pinned_root_is_fine_where_the_handshake_does_not_refuse_it(workdir, pki, verify,
+                                                                    ca_file):
+    code, out, _ = configtest(workdir, f"pinned-{verify}-{ca_file}", vhost(
+        pki, verify=verify, extra=good_extra(pki), ca_file=ca_file,
+        dirs=PINNED_DIR.format(root=pki.path("poly-root.pem"))))
+    assert code == 0 and "PA000" not in out, out
 
 
 # ---- no ProvAuthIntermediateFile (PA00005), now at -t too --------------------

@@ -159,6 +159,36 @@ START_TEST(test_issuer_loops_end)
 }
 END_TEST
 
+START_TEST(test_pinned_roots_missing_from_the_handshake_are_named)
+{
+    X509_STORE *pinned = pki_store(acme->root, other->root, NULL);
+    X509_STORE *handshake = pki_store(other->root, NULL);
+    X509_STORE *both = pki_store(other->root, acme->root, NULL);
+    apr_array_header_t *findings = provauth_lint_roots_missing(pinned, handshake,
+                                                               test_pool);
+
+    ck_assert_ptr_nonnull(findings);
+    ck_assert_int_eq(findings->nelts, 1);
+    ck_assert_finding(findings, 0, PROVAUTH_LINT_ROOT_NOT_IN_HANDSHAKE, "CN=Acme Root CA");
+    ck_assert_int_eq(provauth_lint_roots_missing(pinned, both, test_pool)->nelts, 0);
+    ck_assert_int_eq(provauth_lint_roots_missing(NULL, both, test_pool)->nelts, 0);
+    X509_STORE_free(pinned);
+    X509_STORE_free(handshake);
+    X509_STORE_free(both);
+}
+END_TEST
+
+START_TEST(test_pinned_intermediates_are_not_asked_of_the_handshake)
+{
+    X509_STORE *pinned = pki_store(acme->issuing, acme->root, NULL);
+    X509_STORE *handshake = pki_store(acme->root, NULL);
+
+    ck_assert_int_eq(provauth_lint_roots_missing(pinned, handshake, test_pool)->nelts, 0);
+    X509_STORE_free(pinned);
+    X509_STORE_free(handshake);
+}
+END_TEST
+
 Suite *lint_suite(void)
 {
     Suite *s = suite_create("lint");
@@ -174,6 +204,8 @@ Suite *lint_suite(void)
     tcase_add_test(tc, test_root_and_device_among_intermediates_are_named);
     tcase_add_test(tc, test_depth_needed_follows_the_longest_chain);
     tcase_add_test(tc, test_issuer_loops_end);
+    tcase_add_test(tc, test_pinned_roots_missing_from_the_handshake_are_named);
+    tcase_add_test(tc, test_pinned_intermediates_are_not_asked_of_the_handshake);
     suite_add_tcase(s, tc);
     return s;
 }
