@@ -29,6 +29,7 @@ APLOG_USE_MODULE(provauth);
 #define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
 #define KEY_SINGLE_SEEN      "mod_provauth:single-valued-seen"
 #define KEY_WARNINGS         "mod_provauth:config-warnings"
+#define KEY_REQUIRES         "mod_provauth:first-require-by-server"
 
 void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -59,8 +60,11 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 
 void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
 {
+    provauth_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(provauth_dir_conf_t));
+    conf->report_only = PROVAUTH_UNSET;
+    return conf;
 }
 
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
@@ -94,6 +98,8 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         conf->crl_missing_ok = add->crl_missing_ok;
     }
     conf->has_provider = base->has_provider || add->has_provider;
+    conf->report_only = (add->report_only != PROVAUTH_UNSET) ? add->report_only
+                                                              : base->report_only;
     return conf;
 }
 
@@ -157,6 +163,33 @@ int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
         || conf->crl_check != PROVAUTH_CRL_CHECK_DEFAULT;
 }
 
+/* The first Require provauth-* line of each server, for the checks. */
+static void note_require(cmd_parms *cmd, const char *what)
+{
+    apr_hash_t *requires = NULL;
+    const char *key = server_key(cmd->server, cmd->pool);
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, cmd->pool);
+    if (requires == NULL) {
+        requires = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(requires, KEY_REQUIRES, apr_pool_cleanup_null, cmd->pool);
+    }
+    if (cmd->directive != NULL && apr_hash_get(requires, key, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(requires, key, APR_HASH_KEY_STRING,
+                     apr_psprintf(cmd->pool, "%s (%s:%d)", what, cmd->directive->filename,
+                                  cmd->directive->line_num));
+    }
+}
+
+const char *provauth_first_require(const server_rec *s, apr_pool_t *pconf)
+{
+    apr_hash_t *requires = NULL;
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, pconf);
+    return requires ? apr_hash_get(requires, server_key(s, pconf), APR_HASH_KEY_STRING)
+                    : NULL;
+}
+
 /* Remember that the module is used by this server, and where it was first
  * configured, so that check_config can name it when mod_ssl is missing. */
 void provauth_note_use(cmd_parms *cmd, const char *what)
@@ -186,6 +219,9 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
                                            cmd->directive->line_num),
                               KEY_FIRST_USE, apr_pool_cleanup_null, cmd->pool);
     }
+    if (strncmp(what, "Require ", 8) == 0) {
+        note_require(cmd, what);
+    }
 }
 
 /* Keep a warning about the configuration being read until it can be seen.
@@ -202,6 +238,11 @@ static void config_warning(cmd_parms *cmd, const char *message)
         apr_pool_userdata_set(warnings, KEY_WARNINGS, apr_pool_cleanup_null, cmd->pool);
     }
     APR_ARRAY_PUSH(warnings, const char *) = message;
+}
+
+void provauth_config_warning(cmd_parms *cmd, const char *message)
+{
+    config_warning(cmd, message);
 }
 
 void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s)
@@ -433,6 +474,9 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     err = load_file_once(cmd, DIR_CA_FILE, arg, &anchors_file, &conf->ca_file,
                          &anchors);
     conf->anchors = anchors;
+    if (err == NULL) {
+        provauth_lint_anchors_file(cmd, conf->ca_file, conf->anchors);
+    }
     return err;
 }
 
@@ -447,6 +491,10 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
     err = load_file_once(cmd, DIR_INTERMEDIATE, arg, &certs_file,
                          &conf->intermediate_file, &intermediates);
     conf->intermediates = intermediates;
+    if (err == NULL) {
+        provauth_lint_intermediates_file(cmd, conf->intermediate_file,
+                                         conf->intermediates);
+    }
     return err;
 }
 
@@ -460,6 +508,16 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
     err = load_file_once(cmd, DIR_CRL_FILE, arg, &crls_file, &conf->crl_file, &crls);
     conf->crls = crls;
     return err;
+}
+
+static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
+{
+    provauth_dir_conf_t *conf = dconf;
+
+    warn_if_repeated(cmd, dconf);
+    provauth_note_use(cmd, DIR_REPORT_ONLY);
+    conf->report_only = on ? 1 : 0;
+    return NULL;
 }
 
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
@@ -560,6 +618,9 @@ const command_rec provauth_cmds[] = {
                    "none, leaf or chain, and optionally no_crl_for_cert_ok: which "
                    "certificates are checked against CRLs (default leaf with "
                    "ProvAuthCRLFile)"),
+    AP_INIT_FLAG(DIR_REPORT_ONLY, set_report_only, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On: Require provauth-* lines that would refuse a request grant it "
+                 "and log what they would have refused (default Off)"),
     { NULL }
 };
 

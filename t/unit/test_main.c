@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(runner, pin_suite());
     srunner_add_suite(runner, pin_handshake_suite());
     srunner_add_suite(runner, crl_check_suite());
+    srunner_add_suite(runner, lint_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);
