@@ -130,6 +130,9 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
                                            SSL_get_peer_cert_chain(conn->ssl),
                                            time(NULL), conn->pool);
     }
+#ifdef PROVAUTH_TEST_HOOKS
+    cached->rv = provauth_test_fault_verify(cached->rv);  /* t/hooks: tests only */
+#endif
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->next = conn->verdicts;
