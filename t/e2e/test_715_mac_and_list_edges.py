@@ -16,7 +16,9 @@ MAC_DIRS = (slips.directory("macs", "Require provauth-mac")
             + slips.directory("macfile", "Require provauth-mac")
             + slips.directory("pathmode", "Require provauth-mac path")
             + slips.directory("lastseg", "Require provauth-mac")
-            + slips.directory("allowcoll", "Require provauth-allowlist {root}/collide.txt"))
+            + slips.directory("allowcoll", "Require provauth-allowlist {root}/collide.txt")
+            + slips.directory("cisco", 'ProvAuthMACFrom CN "SEP([0-9A-Fa-f]{{12}})$"',
+                              "Require provauth-mac"))
 PURPOSE_DIRS = (slips.directory("purpose-good", "ProvAuthIntermediateFile {poly_int}",
                                 "Require provauth-device")
                 + slips.directory("purpose-bad", "ProvAuthIntermediateFile {restricted_int}",
@@ -24,7 +26,7 @@ PURPOSE_DIRS = (slips.directory("purpose-good", "ProvAuthIntermediateFile {poly_
 FILES = [f"macs/{VICTIM}.cfg", f"macfile/{VICTIM}", f"macfile/{ATTACKER}",
          f"pathmode/{VICTIM}", f"pathmode/{ATTACKER}", f"pathmode/devices/{VICTIM}",
          f"lastseg/{VICTIM}/phone.cfg", f"lastseg/{VICTIM}/{VICTIM}.cfg",
-         "allowcoll/shared.cfg", "purpose-good/shared.cfg", "purpose-bad/shared.cfg"]
+         "allowcoll/shared.cfg", "macs/001122334455.cfg", "cisco/SEP001122334455.cnf.xml", "purpose-good/shared.cfg", "purpose-bad/shared.cfg"]
 
 # CNs that are almost a MAC: a slip in the digit count would read the
 # victim's MAC from them (its first or last 12 digits, or padded).
@@ -159,6 +161,25 @@ class TestMacDigitCount:
     def test_control_twelve_digits_is_the_mac(self, pki, edges_httpd):
         reply = mac_get(pki, edges_httpd, f"/macs/{VICTIM}.cfg", "valid")
         assert reply.status == 200, f"expected 200, got {reply}"
+
+
+class TestMacRulesOnOneConnection:
+    """The MAC is read once per connection AND rule: a Cisco-style CN yields
+    a MAC through the directory's regex, and none where the CN itself must
+    be the MAC, in whichever order one connection asks."""
+
+    CISCO = "/cisco/SEP001122334455.cnf.xml"
+    PLAIN = "/macs/001122334455.cfg"
+
+    @pytest.mark.parametrize("order", ["regex-first", "plain-first"])
+    def test_each_rule_reads_its_own_mac(self, pki, edges_httpd, refusals, order):
+        paths = [self.CISCO, self.PLAIN] if order == "regex-first" else [self.PLAIN, self.CISCO]
+        replies = mac_get(pki, edges_httpd, paths, "cisco")
+        by_path = dict(zip(paths, replies))
+        assert by_path[self.CISCO].status == 200, str(by_path[self.CISCO])
+        assert by_path[self.CISCO].headers["x-provauth-mac"] == "001122334455"
+        assert by_path[self.PLAIN].status == 403, str(by_path[self.PLAIN])
+        assert "is not a MAC address" in by_path[self.PLAIN].headers["x-provauth-error"]
 
 
 class TestAllowListBuckets:
