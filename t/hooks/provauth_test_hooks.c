@@ -33,7 +33,7 @@ __attribute__((constructor)) static void read_test_fault(void)
         return;
     }
     /* A misspelt fault must not pass for a working one: refuse to load. */
-    fprintf(stderr, "mod_provauth_testhooks: unknown PROVAUTH_TEST_FAULT '%s'\n", fault);
+    (void)fprintf(stderr, "mod_provauth_testhooks: unknown PROVAUTH_TEST_FAULT '%s'\n", fault);
     abort();
 }
 
