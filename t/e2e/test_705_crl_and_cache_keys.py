@@ -18,6 +18,8 @@ CRL_DIRS = (
                       "Require provauth-device")
     + slips.directory("pinned-crl", "ProvAuthCACertificateFile {poly_root}",
                       "ProvAuthCRLFile {poly_crl}", "Require provauth-device")
+    + slips.directory("pinned-yealink", "ProvAuthCACertificateFile {yea_root}",
+                      "Require provauth-device")
     + slips.directory("vhost-crl", "ProvAuthCRLFile {poly_crl}", "Require provauth-device")
     + slips.directory("yealink-crl", "ProvAuthCACertificateFile {yea_root}",
                       "ProvAuthCRLFile {poly_crl}", "Require provauth-device"))
@@ -29,8 +31,8 @@ INTERMEDIATE_DIRS = (
                     "Require provauth-device")
     + slips.directory("no-int", "Require provauth-device"))
 
-FILES = [f"{d}/shared.cfg" for d in ["any", "pinned", "pinned-crl", "vhost-crl",
-                                     "yealink-crl", "with-int", "no-int"]]
+FILES = [f"{d}/shared.cfg" for d in ["any", "pinned", "pinned-crl", "pinned-yealink",
+                                     "vhost-crl", "yealink-crl", "with-int", "no-int"]]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,18 @@ def test_keep_alive_revoked_device_refused_where_the_same_anchors_have_a_crl(
                    "/pinned-crl/shared.cfg"], "revoked")
     assert [r.status for r in replies] == [200, 403, 200, 403], [str(r) for r in replies]
     assert replies[1].headers["x-provauth-error"] == "certificate revoked", str(replies[1])
+
+
+@pytest.mark.parametrize("device, statuses", [("yealink", [200, 403, 200]),
+                                               ("valid", [403, 200, 403])])
+def test_keep_alive_directories_pinned_to_different_roots_each_decide(
+        pki, crl_httpd, refusals, device, statuses):
+    """Both directories have anchors of their own (and nothing else): only
+    the anchors tell their trust configurations apart."""
+    replies = get(pki, crl_httpd.ports["noca"],
+                  ["/pinned-yealink/shared.cfg", "/pinned/shared.cfg",
+                   "/pinned-yealink/shared.cfg"], device)
+    assert [r.status for r in replies] == statuses, [str(r) for r in replies]
 
 
 def test_keep_alive_leaf_only_device_refused_where_no_intermediates_are_configured(
