@@ -162,6 +162,9 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
                                                conn->pool);
         cached->pin_outcome = (int)outcome;
     }
+#ifdef PROVAUTH_TEST_HOOKS
+    cached->rv = provauth_test_fault_verify(cached->rv);  /* t/hooks: tests only */
+#endif
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->next = conn->verdicts;

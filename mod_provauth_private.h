@@ -205,4 +205,12 @@ void provauth_authz_register(apr_pool_t *p);
 int provauth_fixups(request_rec *r);
 int provauth_log_denial(request_rec *r);
 
+/* ---- fault injection, test builds only (t/hooks/provauth_test_hooks.c) ---- */
+
+#ifdef PROVAUTH_TEST_HOOKS
+/* The result a verification reports: rv, or an internal error when the
+ * test build was started with PROVAUTH_TEST_FAULT=verify. */
+apr_status_t provauth_test_fault_verify(apr_status_t rv);
+#endif
+
 #endif /* MOD_PROVAUTH_PRIVATE_H */
