@@ -68,7 +68,8 @@ def test_device_whose_issuing_ca_has_no_crl_in_the_file_is_refused(
     reply = get(pki, crl_httpd.ports["noca"], f"/{directory}/shared.cfg", "yealink")
     assert reply.status == 403, f"expected 403, got {reply}"
     assert reply.headers["x-provauth-status"] == "FAILED", str(reply)
-    assert reply.headers["x-provauth-error"] == "unable to get certificate CRL", str(reply)
+    assert reply.headers["x-provauth-error"].startswith(
+        "unable to get certificate CRL"), str(reply)
 
 
 def test_device_whose_issuing_ca_has_a_crl_passes(pki, crl_httpd):
