@@ -38,10 +38,16 @@ static int provauth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 }
 
 /* Configuration warnings: under `apachectl -t` now, at a start or restart
- * once the error log is open (the pass that runs, as for PA00003). */
+ * once the error log is open (the pass that runs, as for PA00020). */
 static void provauth_test_config(apr_pool_t *pconf, server_rec *s)
 {
+    apr_pool_t *ptemp;
+
     provauth_log_config_warnings(pconf, s);
+    if (apr_pool_create(&ptemp, pconf) == APR_SUCCESS) {
+        provauth_check_servers(pconf, ptemp, s);
+        apr_pool_destroy(ptemp);
+    }
 }
 
 static apr_status_t release_store(void *store)
@@ -68,7 +74,6 @@ static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_status_t rv = provauth_handshake_init(s->process->pool, &indices);
 
     (void)plog;
-    (void)ptemp;
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00016)
                      "cannot allocate OpenSSL ex_data indices");
@@ -78,9 +83,10 @@ static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                  "OpenSSL ex_data indices: SSL_CTX %d, X509_STORE_CTX %d, SSL %d",
                  indices->policy, indices->observer, indices->record);
     /* Configuration warnings, once the error log is open (the pass that
-     * runs, as for PA00003); under `apachectl -t` test_config logs them. */
+     * runs, as for PA00020); under `apachectl -t` test_config logs them. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         provauth_log_config_warnings(pconf, s);
+        provauth_check_servers(pconf, ptemp, s);
     }
     return OK;
 }
@@ -90,6 +96,7 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
 {
     provauth_server_conf_t *sconf = provauth_server_conf(s);
     const provauth_dir_conf_t *vhost_dconf = provauth_vhost_dir_conf(s);
+    provauth_vhost_policy_t *vhost_policy;
     provauth_handshake_t *policy;
     X509_STORE *store;
     apr_status_t rv;
@@ -104,30 +111,19 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
         apr_pool_cleanup_register(p, store, release_store, apr_pool_cleanup_null);
     }
 
-    policy = apr_pcalloc(p, sizeof(*policy));
+    /* The policy knows its server, for the line about refused phones. */
+    vhost_policy = apr_pcalloc(p, sizeof(*vhost_policy));
+    vhost_policy->server = s;
+    vhost_policy->log_time_refusals = (sconf->accept_expired != 1
+                                       && provauth_server_uses_module(s, s->process->pconf));
+    policy = &vhost_policy->policy;
     policy->accept_time_errors = (sconf->accept_expired == 1);
     policy->intermediates = vhost_dconf->intermediates;
     policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
     policy->vhost_name = vhost_name(s, p);
     policy->pinned = sconf->pinned;
-    if (policy->intermediates == NULL && provauth_server_uses_module(s, s->process->pconf)
-        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00005)
-                     "the virtual host %s has no " DIR_INTERMEDIATE ": a "
-                     "resumed TLS session does not carry the intermediate CAs a "
-                     "phone sent, so such phones are refused after resumption "
-                     "unless their intermediates are configured", vhost_name(s, p));
-    }
-    /* httpd configures twice at startup: warn once, on the pass that runs. */
-    if (policy->accept_time_errors
-        && SSL_CTX_get_verify_mode(ctx) == SSL_VERIFY_NONE
-        && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PROVAUTH_LOGNO(00003)
-                     DIR_ACCEPT_EXPIRED " On for the virtual host %s has "
-                     "no effect on the handshake: SSLVerifyClient is not set for "
-                     "the virtual host (per-directory SSLVerifyClient is handled "
-                     "by mod_ssl alone)", vhost_name(s, p));
-    }
+    /* PA00003 and PA00005, about this context's settings, come from
+     * provauth_check_servers (also under apachectl -t). */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         provauth_warn_cas_without_crl(s, p);
     }

@@ -1,5 +1,6 @@
 /* mod_provauth_authz.c: the per-request decision, the variables for
- * applications and logs, the denial log line and the authz providers.
+ * applications and logs, the denial log line and the authz providers
+ * (enforcing, or under ProvAuthReportOnly reporting what they would refuse).
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
 #include <string.h>
@@ -45,6 +46,8 @@ typedef struct {
     int provider_ran;                    /* a Require provauth-* line was asked */
     const char *pin_line;                /* unpinned self-signed device: how to pin it */
     const char *pin_file;                /* and where */
+    const char *would_deny;              /* ProvAuthReportOnly: the first refusal
+                                          * not enforced (PA00120 written) */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -98,6 +101,7 @@ static void set_variables(request_rec *r, const provauth_request_t *state)
     else {
         apr_table_unset(env, "PROVAUTH_MAC");
     }
+    apr_table_unset(env, "PROVAUTH_WOULD_DENY"); /* a sub-request's own */
 }
 
 static provauth_request_t *request_state(request_rec *r)
@@ -170,49 +174,70 @@ done:
     return state;
 }
 
-/* One PA00101 line: the request refused, and for a sub-request or an
- * internal redirect what it was reached from. */
-static void log_denial_line(request_rec *r, const provauth_request_t *state)
+/* The line of a refusal, enforced (PA00101) or only reported (PA00120):
+ * the provider and reason, the device, and for a sub-request or an internal
+ * redirect what it was reached from. */
+/* "; sub-request of METHOD URI" or "; internal redirect from URI", or "". */
+static const char *request_origin(request_rec *r)
+{
+    if (r->main != NULL) {
+        return apr_psprintf(r->pool, "; sub-request of %s \"%s\"",
+                            ap_escape_logitem(r->pool, r->main->method),
+                            ap_escape_logitem(r->pool, r->main->uri));
+    }
+    if (r->prev != NULL) {
+        return apr_psprintf(r->pool, "; internal redirect from \"%s\"",
+                            ap_escape_logitem(r->pool, r->prev->uri));
+    }
+    return "";
+}
+
+static void log_refusal(request_rec *r, const provauth_request_t *state, int level,
+                        const char *refused, const char *provider, const char *reason)
 {
     const provauth_verdict_t *verdict = state->verdict;
-    const char *via = "";
+    const char *via = request_origin(r);
 
-    if (r->main != NULL) {
-        via = apr_psprintf(r->pool, "; sub-request of %s \"%s\"",
-                           ap_escape_logitem(r->pool, r->main->method),
-                           ap_escape_logitem(r->pool, r->main->uri));
-    }
-    else if (r->prev != NULL) {
-        via = apr_psprintf(r->pool, "; internal redirect from \"%s\"",
-                           ap_escape_logitem(r->pool, r->prev->uri));
-    }
-    if (state->pin_line != NULL) {
-        /* The enrollment line: the PA00101 of an unpinned self-signed
-         * device, ending with the exact line that would pin it. */
-        const char *fingerprint = strchr(state->pin_line, ' ');
-
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      PROVAUTH_LOGNO(00130) "denied by Require %s: %s, not pinned; "
-                      "client %s, MAC %.12s, SHA-256 fingerprint %s, subject \"%s\", "
-                      "serial %s, uri \"%s\"%s; to admit it once its MAC is checked "
-                      "against your inventory, add to %s the line: %s", state->denied_by,
-                      ap_escape_logitem(r->pool, state->denied_because), r->useragent_ip,
-                      state->pin_line, fingerprint ? fingerprint + 1 : "?",
-                      verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
-                      verdict ? verdict->serial : "-",
-                      ap_escape_logitem(r->pool, r->uri), via, state->pin_file,
-                      state->pin_line);
-        return;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  PROVAUTH_LOGNO(00101) "denied by Require %s: %s; client %s, status %s, "
+    ap_log_rerror(APLOG_MARK, level, 0, r,
+                  "%s by Require %s: %s; client %s, status %s, "
                   "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"%s",
-                  state->denied_by, ap_escape_logitem(r->pool, state->denied_because),
+                  refused, provider, ap_escape_logitem(r->pool, reason),
                   r->useragent_ip, provauth_status_name(state->status),
                   verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
                   verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
                   verdict ? verdict->serial : "-",
                   ap_escape_logitem(r->pool, r->uri), via);
+}
+
+/* The enrollment line (PA00130) instead of PA00101 for an unpinned
+ * self-signed device: it ends with the exact line that would pin it. */
+static void log_enrollment_line(request_rec *r, const provauth_request_t *state)
+{
+    const provauth_verdict_t *verdict = state->verdict;
+    const char *fingerprint = strchr(state->pin_line, ' ');
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  PROVAUTH_LOGNO(00130) "denied by Require %s: %s, not pinned; "
+                  "client %s, MAC %.12s, SHA-256 fingerprint %s, subject \"%s\", "
+                  "serial %s, uri \"%s\"%s; to admit it once its MAC is checked "
+                  "against your inventory, add to %s the line: %s", state->denied_by,
+                  ap_escape_logitem(r->pool, state->denied_because), r->useragent_ip,
+                  state->pin_line, fingerprint ? fingerprint + 1 : "?",
+                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
+                  verdict ? verdict->serial : "-",
+                  ap_escape_logitem(r->pool, r->uri), request_origin(r),
+                  state->pin_file, state->pin_line);
+}
+
+/* One PA00101 line: the request refused. */
+static void log_denial_line(request_rec *r, const provauth_request_t *state)
+{
+    if (state->pin_line != NULL) {
+        log_enrollment_line(r, state);
+        return;
+    }
+    log_refusal(r, state, APLOG_ERR, PROVAUTH_LOGNO(00101) "denied", state->denied_by,
+                state->denied_because);
 }
 
 /* A sub-request or internal redirect gets no log_transaction of its own:
@@ -247,6 +272,25 @@ static void note_denial(request_rec *r, provauth_request_t *state,
             apr_pool_pre_cleanup_register(r->pool, r, log_denial_of_inner_request);
         }
     }
+}
+
+/* ProvAuthReportOnly: what would have refused the request is reported,
+ * once per request and at once (the request goes on, and may be granted
+ * by this very line); variables as when enforced, and PROVAUTH_WOULD_DENY. */
+static void note_would_deny(request_rec *r, provauth_request_t *state,
+                            const char *provider, const char *reason)
+{
+    if (state->would_deny != NULL) {
+        return;
+    }
+    state->would_deny = reason;
+    apr_table_setn(r->subprocess_env, "PROVAUTH_WOULD_DENY", reason);
+    if (device_trusted(state)) {
+        apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
+    }
+    log_refusal(r, state, APLOG_WARNING,
+                PROVAUTH_LOGNO(00120) "report only (ProvAuthReportOnly On), not "
+                "enforced: would be denied", provider, reason);
 }
 
 /* One line per refused request, after authorization has decided. */
@@ -300,11 +344,14 @@ int provauth_request_report(request_rec *r, provauth_request_report_t *report)
         report->reason = state->denied_because;
         report->denial = denial_kind(state);
     }
+    else if (state->would_deny != NULL) {
+        /* ProvAuthReportOnly: granted, but enforcement would refuse it */
+        report->outcome = PROVAUTH_OUTCOME_WOULD_DENY;
+        report->reason = state->would_deny;
+    }
     else if (state->provider_ran) {
         report->outcome = PROVAUTH_OUTCOME_GRANTED;
     }
-    /* [report] a report-only would-be denial: PROVAUTH_OUTCOME_WOULD_DENY
-     * with its reason, once branch 'report' is merged. */
     else {
         report->outcome = PROVAUTH_OUTCOME_SEEN;
     }
@@ -409,6 +456,25 @@ static const char *negated_grant_reason(request_rec *r, const provauth_request_t
     }
 }
 
+/* The one place where a line's refusal becomes its answer: noted for the
+ * log (a DENY, or for a negated line a GRANT); under ProvAuthReportOnly
+ * reported instead and answered with what refuses nothing, a grant (for a
+ * negated line a denial, which negation makes neutral).  Errors never get
+ * here: report-only does not turn them into grants. */
+static authz_status refuse(request_rec *r, provauth_request_t *state,
+                           const char *provider, const provauth_require_t *require,
+                           const char *reason)
+{
+    const provauth_dir_conf_t *dconf = provauth_dir_conf(r);
+
+    if (dconf != NULL && dconf->report_only == 1) {
+        note_would_deny(r, state, provider, reason);
+        return require->negated ? AUTHZ_DENIED : AUTHZ_GRANTED;
+    }
+    note_denial(r, state, provider, reason);
+    return require->negated ? AUTHZ_GRANTED : AUTHZ_DENIED;
+}
+
 /* The answer to mod_authz_core.  An ERROR is AUTHZ_GENERAL_ERROR, never a
  * "denied" that `Require not` would invert.  What refuses the request is
  * noted for the log: a DENY, or under negation a GRANT (a negated DENY is
@@ -431,12 +497,13 @@ static authz_status answer(request_rec *r, const char *provider,
     switch (provauth_decide(&facts, require->requirement, &reason, r->pool)) {
     case PROVAUTH_DECISION_GRANT:
         if (require->negated) {
-            note_denial(r, state, provider, negated_grant_reason(r, state, require));
+            return refuse(r, state, provider, require,
+                          negated_grant_reason(r, state, require));
         }
         return AUTHZ_GRANTED;
     case PROVAUTH_DECISION_DENY:
         if (!require->negated) {
-            note_denial(r, state, provider, reason);
+            return refuse(r, state, provider, require, reason);
         }
         return AUTHZ_DENIED;
     default:

@@ -29,6 +29,7 @@ APLOG_USE_MODULE(provauth);
 #define KEY_SERVERS_IN_USE   "mod_provauth:servers-in-use"
 #define KEY_SINGLE_SEEN      "mod_provauth:single-valued-seen"
 #define KEY_WARNINGS         "mod_provauth:config-warnings"
+#define KEY_REQUIRES         "mod_provauth:first-require-by-server"
 
 void *provauth_create_server_conf(apr_pool_t *p, server_rec *s)
 {
@@ -57,21 +58,28 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
+/* A section's configuration before any directive of ours: what create
+ * returns, and what merge recognizes to skip sections without one (static:
+ * its padding is zero bytes too). */
+static const provauth_dir_conf_t nothing_set = { .report_only = PROVAUTH_UNSET };
+
 void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
 {
+    provauth_dir_conf_t *conf = apr_palloc(p, sizeof(*conf));
+
     (void)dir;
-    return apr_pcalloc(p, sizeof(provauth_dir_conf_t));
+    memcpy(conf, &nothing_set, sizeof(*conf));
+    return conf;
 }
 
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
-    static const provauth_dir_conf_t nothing_set;
     const provauth_dir_conf_t *base = basev, *add = addv;
     provauth_dir_conf_t *conf;
 
     /* Sections without a directive of ours are merged on every request:
-     * nothing to combine.  A configuration is all zero bytes, padding
-     * included (apr_pcalloc), only while nothing was set in it. */
+     * nothing to combine.  A configuration equals nothing_set, byte for
+     * byte, only while nothing was set in it. */
     if (memcmp(add, &nothing_set, sizeof(*add)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
         return basev;
     }
@@ -106,6 +114,8 @@ void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         conf->crl_missing_ok = add->crl_missing_ok;
     }
     conf->has_provider = base->has_provider || add->has_provider;
+    conf->report_only = (add->report_only != PROVAUTH_UNSET) ? add->report_only
+                                                              : base->report_only;
     return conf;
 }
 
@@ -169,6 +179,33 @@ int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
         || conf->crl_check != PROVAUTH_CRL_CHECK_DEFAULT;
 }
 
+/* The first Require provauth-* line of each server, for the checks. */
+static void note_require(cmd_parms *cmd, const char *what)
+{
+    apr_hash_t *requires = NULL;
+    const char *key = server_key(cmd->server, cmd->pool);
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, cmd->pool);
+    if (requires == NULL) {
+        requires = apr_hash_make(cmd->pool);
+        apr_pool_userdata_set(requires, KEY_REQUIRES, apr_pool_cleanup_null, cmd->pool);
+    }
+    if (cmd->directive != NULL && apr_hash_get(requires, key, APR_HASH_KEY_STRING) == NULL) {
+        apr_hash_set(requires, key, APR_HASH_KEY_STRING,
+                     apr_psprintf(cmd->pool, "%s (%s:%d)", what, cmd->directive->filename,
+                                  cmd->directive->line_num));
+    }
+}
+
+const char *provauth_first_require(const server_rec *s, apr_pool_t *pconf)
+{
+    apr_hash_t *requires = NULL;
+
+    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, pconf);
+    return requires ? apr_hash_get(requires, server_key(s, pconf), APR_HASH_KEY_STRING)
+                    : NULL;
+}
+
 /* Remember that the module is used by this server, and where it was first
  * configured, so that check_config can name it when mod_ssl is missing. */
 void provauth_note_use(cmd_parms *cmd, const char *what)
@@ -198,6 +235,9 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
                                            cmd->directive->line_num),
                               KEY_FIRST_USE, apr_pool_cleanup_null, cmd->pool);
     }
+    if (strncmp(what, "Require ", 8) == 0) {
+        note_require(cmd, what);
+    }
 }
 
 /* Keep a warning about the configuration being read until it can be seen.
@@ -214,6 +254,11 @@ static void config_warning(cmd_parms *cmd, const char *message)
         apr_pool_userdata_set(warnings, KEY_WARNINGS, apr_pool_cleanup_null, cmd->pool);
     }
     APR_ARRAY_PUSH(warnings, const char *) = message;
+}
+
+void provauth_config_warning(cmd_parms *cmd, const char *message)
+{
+    config_warning(cmd, message);
 }
 
 void provauth_log_config_warnings(apr_pool_t *pconf, server_rec *s)
@@ -445,6 +490,9 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
     err = load_file_once(cmd, DIR_CA_FILE, arg, &anchors_file, &conf->ca_file,
                          &anchors);
     conf->anchors = anchors;
+    if (err == NULL) {
+        provauth_lint_anchors_file(cmd, conf->ca_file, conf->anchors);
+    }
     return err;
 }
 
@@ -459,6 +507,10 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
     err = load_file_once(cmd, DIR_INTERMEDIATE, arg, &certs_file,
                          &conf->intermediate_file, &intermediates);
     conf->intermediates = intermediates;
+    if (err == NULL) {
+        provauth_lint_intermediates_file(cmd, conf->intermediate_file,
+                                         conf->intermediates);
+    }
     return err;
 }
 
@@ -472,6 +524,16 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
     err = load_file_once(cmd, DIR_CRL_FILE, arg, &crls_file, &conf->crl_file, &crls);
     conf->crls = crls;
     return err;
+}
+
+static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
+{
+    provauth_dir_conf_t *conf = dconf;
+
+    warn_if_repeated(cmd, dconf);
+    provauth_note_use(cmd, DIR_REPORT_ONLY);
+    conf->report_only = on ? 1 : 0;
+    return NULL;
 }
 
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
@@ -584,6 +646,9 @@ const command_rec provauth_cmds[] = {
                    "none, leaf or chain, and optionally no_crl_for_cert_ok: which "
                    "certificates are checked against CRLs (default leaf with "
                    "ProvAuthCRLFile)"),
+    AP_INIT_FLAG(DIR_REPORT_ONLY, set_report_only, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On: Require provauth-* lines that would refuse a request grant it "
+                 "and log what they would have refused (default Off)"),
     { NULL }
 };
 

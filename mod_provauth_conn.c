@@ -1,15 +1,15 @@
 /* mod_provauth_conn.c: per-connection state and verification cache: a
  * certificate is verified once per connection and trust configuration, and
- * HTTP/2 streams share the primary connection's results under a lock.
+ * HTTP/2 streams share the primary connection's results under a lock; and
+ * the line for a phone the handshake refused for its dates alone.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
 #include <string.h>
 #include <time.h>
 
 #include <apr_allocator.h>
-#include <apr_thread_mutex.h>
-
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -27,6 +27,7 @@ APLOG_USE_MODULE(provauth);
 
 struct provauth_conn {
     int failed;                    /* set-up failed: every request is an error */
+    conn_rec *c;
     SSL *ssl;
     provauth_handshake_record_t handshake;   /* what the handshake verified */
     apr_pool_t *pool;              /* verdicts, allocated under lock */
@@ -190,6 +191,9 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
                                                conn->pool);
         cached->pin_outcome = (int)outcome;
     }
+#ifdef PROVAUTH_TEST_HOOKS
+    cached->rv = provauth_test_fault_verify(cached->rv);  /* t/hooks: tests only */
+#endif
     if (cached->rv == APR_SUCCESS) {
         /* An internal error denies this request only; the next one retries. */
         cached->days_left_text = apr_ltoa(conn->pool, cached->verdict.days_left);
@@ -211,6 +215,88 @@ static apr_status_t release_handshake_record(void *record)
     return APR_SUCCESS;
 }
 
+/* "2024-12-01 00:00:00 UTC" */
+static const char *time_text(const ASN1_TIME *when, apr_pool_t *p)
+{
+    struct tm tm;
+    char text[32];
+
+    if (when == NULL || !ASN1_TIME_to_tm(when, &tm)
+        || strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        return "?";
+    }
+    return apr_pstrdup(p, text);
+}
+
+/* What failed: "the device certificate has expired", or "its CA \"...\"
+ * (depth n) has expired (notAfter ...)", or the same for notBefore. */
+static const char *time_fault(const provauth_handshake_record_t *record, apr_pool_t *p)
+{
+    const X509 *cert = record->time_refused_cert ? record->time_refused_cert
+                                                 : record->time_refused_leaf;
+    int expired = (record->time_refused_error == X509_V_ERR_CERT_HAS_EXPIRED);
+    provauth_verdict_t ca;
+
+    if (record->time_refused_depth <= 0 || record->time_refused_cert == NULL
+        || provauth_describe_leaf(&ca, record->time_refused_cert, time(NULL), p)
+           != APR_SUCCESS) {
+        /* the device's own notAfter follows in the line */
+        return expired ? "the device certificate has expired"
+                       : apr_psprintf(p, "the device certificate is not yet valid "
+                                      "(notBefore %s)",
+                                      time_text(X509_get0_notBefore(cert), p));
+    }
+    return apr_psprintf(p, "its CA \"%s\" (depth %d) %s", ap_escape_logitem(p, ca.subject),
+                        record->time_refused_depth,
+                        expired ? apr_psprintf(p, "has expired (notAfter %s)",
+                                               time_text(X509_get0_notAfter(cert), p))
+                                : apr_psprintf(p, "is not yet valid (notBefore %s)",
+                                               time_text(X509_get0_notBefore(cert), p)));
+}
+
+/* One line for a phone the handshake refused for its dates alone, on a
+ * virtual host that uses the module and whose ProvAuthAcceptExpired would
+ * admit it (PA00121): mod_ssl's own line names neither the device nor the
+ * fix.  Written when the connection is released (never touching the SSL,
+ * which mod_ssl may have freed by then). */
+static apr_status_t log_time_refusal(void *data)
+{
+    const provauth_conn_t *conn = data;
+    const provauth_handshake_record_t *record = &conn->handshake;
+    const provauth_vhost_policy_t *vhost_policy =
+        (const provauth_vhost_policy_t *)record->time_refused_policy;
+    const server_rec *s = vhost_policy ? vhost_policy->server : NULL;
+    const provauth_dir_conf_t *vhost_dconf;
+    provauth_verdict_t device;
+    provauth_mac_t mac;
+    const char *no_mac = NULL, *mac_text = "";
+    apr_pool_t *p = conn->c->pool;
+
+    if (record->time_refused_leaf == NULL || s == NULL
+        || !vhost_policy->log_time_refusals
+        || provauth_describe_leaf(&device, record->time_refused_leaf, time(NULL), p)
+           != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    vhost_dconf = provauth_vhost_dir_conf(s);
+    if (provauth_mac_from_cert(record->time_refused_leaf,
+                               (vhost_dconf && vhost_dconf->mac_rule)
+                                   ? vhost_dconf->mac_rule : provauth_mac_rule_default(),
+                               &mac, &no_mac, p)) {
+        mac_text = apr_psprintf(p, ", MAC %s", mac.hex);
+    }
+    ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, conn->c, PROVAUTH_LOGNO(00121)
+                  "TLS handshake refused: %s; device subject \"%s\"%s, issuer \"%s\", "
+                  "serial %s, notAfter %s, client %s; " DIR_ACCEPT_EXPIRED " On in %s "
+                  "would let it through the handshake (it is still re-validated per "
+                  "request)", time_fault(record, p),
+                  ap_escape_logitem(p, device.subject), mac_text,
+                  ap_escape_logitem(p, device.issuer), device.serial,
+                  time_text(X509_get0_notAfter(record->time_refused_leaf), p),
+                  conn->c->client_ip, provauth_describe_server(s, p));
+    return APR_SUCCESS;
+}
+
 int provauth_conn_failed(const provauth_conn_t *conn)
 {
     return conn->failed;
@@ -225,6 +311,7 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
         return OK;
     }
     conn = apr_pcalloc(c->pool, sizeof(*conn));
+    conn->c = c;
     conn->ssl = ssl;
     /* Until set up, a TLS connection whose requests end in an internal
      * error (500), never one that looks like plain HTTP: a "no certificate"
@@ -246,6 +333,7 @@ int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy)
     provauth_handshake_track(ssl, &conn->handshake);
     apr_pool_cleanup_register(c->pool, &conn->handshake, release_handshake_record,
                               apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(c->pool, conn, log_time_refusal);
     apr_pool_tag(conn->pool, "mod_provauth_conn");
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&conn->lock, APR_THREAD_MUTEX_DEFAULT, c->pool)
@@ -300,7 +388,7 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
                                  report->reason);
         break;
     case PROVAUTH_OUTCOME_WOULD_DENY:
-        /* [report] a would-be denial keeps its reason, not a denial time. */
+        /* a would-be denial keeps its reason, not a denial time */
         pending->would_deny++;
         provauth_record_set_text(pending->last_reason, sizeof(pending->last_reason),
                                  report->reason);

@@ -27,6 +27,7 @@ extern module AP_MODULE_DECLARE_DATA provauth_module;
 #define DIR_MAC_FROM         "ProvAuthMACFrom"
 #define DIR_PINNED_FILE      "ProvAuthPinnedDeviceFile"
 #define DIR_CRL_CHECK        "ProvAuthCRLCheck"
+#define DIR_REPORT_ONLY      "ProvAuthReportOnly"
 #define PROVIDER_DEVICE      "provauth-device"
 #define PROVIDER_MAC         "provauth-mac"
 #define PROVIDER_ALLOWLIST   "provauth-allowlist"
@@ -68,6 +69,7 @@ typedef struct {
     const struct provauth_pins *pins;
     provauth_crl_check_e crl_check;       /* PROVAUTH_CRL_CHECK_DEFAULT: unset */
     int crl_missing_ok;                   /* no_crl_for_cert_ok, with crl_check */
+    int report_only;                      /* PROVAUTH_UNSET, 0 or 1 */
 } provauth_dir_conf_t;
 
 extern const command_rec provauth_cmds[];
@@ -119,6 +121,40 @@ void provauth_dir_trust(const provauth_server_conf_t *sconf,
 /* Warn (PA00061) once per CA that has no CRL where a section of s checks
  * CRLs strictly; call from init_server, once sconf->ssl_anchors is set. */
 void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *p);
+
+/* A warning about the configuration being read (the line of cmd), logged
+ * with the others by provauth_log_config_warnings. */
+void provauth_config_warning(cmd_parms *cmd, const char *message);
+
+/* The first Require provauth-* line read in the sections of s itself (not
+ * those it inherits): "Require provauth-device (file:line)", or NULL. */
+const char *provauth_first_require(const server_rec *s, apr_pool_t *pconf);
+
+/* ---- configuration checks (mod_provauth_checks.c) ---- */
+
+/* "the virtual host NAME (file:line)" or "the main server NAME". */
+const char *provauth_describe_server(const server_rec *s, apr_pool_t *p);
+
+/* Warn about a trust file just loaded for cmd's directive: anchors that
+ * lead to no root; intermediates that are roots or not CAs. */
+void provauth_lint_anchors_file(cmd_parms *cmd, const char *path, X509_STORE *anchors);
+void provauth_lint_intermediates_file(cmd_parms *cmd, const char *path,
+                                      STACK_OF(X509) *intermediates);
+
+/* Warn about each server whose mod_ssl settings, read from the
+ * configuration tree, cannot serve phones as its mod_provauth settings
+ * intend.  From test_config under `apachectl -t`, from post_config
+ * otherwise (as provauth_log_config_warnings). */
+void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main);
+
+/* A virtual host's handshake policy (first, so that the policy a
+ * handshake record names leads back to it), the virtual host, and whether
+ * a phone it refuses for its dates alone is logged (PA00121). */
+typedef struct {
+    provauth_handshake_t policy;
+    server_rec *server;
+    int log_time_refusals;
+} provauth_vhost_policy_t;
 
 /* ---- per-connection verification cache (mod_provauth_conn.c) ---- */
 
@@ -193,7 +229,7 @@ typedef enum {
     PROVAUTH_OUTCOME_SEEN = 0,     /* variables only: no provauth Require ran */
     PROVAUTH_OUTCOME_GRANTED,      /* a provauth Require ran and did not refuse */
     PROVAUTH_OUTCOME_DENIED,       /* refused by a provauth Require (PA00101) */
-    PROVAUTH_OUTCOME_WOULD_DENY    /* [report] report-only: would have been refused */
+    PROVAUTH_OUTCOME_WOULD_DENY    /* ProvAuthReportOnly: would have been refused */
 } provauth_outcome_e;
 
 /* Why a request was refused, for the mod_status counters. */
@@ -261,7 +297,7 @@ typedef struct {
                                             * forgiveness */
     apr_uint64_t requests[8];              /* by provauth_rec_status_e */
     apr_uint64_t denials[PROVAUTH_DENIAL_KINDS];
-    apr_uint64_t would_deny;               /* [report] */
+    apr_uint64_t would_deny;               /* ProvAuthReportOnly would-be denials */
     apr_uint64_t registry_writes;          /* records written */
     apr_uint64_t registry_misses;          /* updates skipped: the registry was
                                             * busy or failed */
@@ -292,5 +328,13 @@ apr_status_t provauth_registry_count(server_rec *s, apr_pool_t *p, unsigned *cou
 
 /* The status handler and the mod_status section (mod_provauth_status.c). */
 void provauth_status_register_hooks(apr_pool_t *p);
+
+/* ---- fault injection, test builds only (t/hooks/provauth_test_hooks.c) ---- */
+
+#ifdef PROVAUTH_TEST_HOOKS
+/* The result a verification reports: rv, or an internal error when the
+ * test build was started with PROVAUTH_TEST_FAULT=verify. */
+apr_status_t provauth_test_fault_verify(apr_status_t rv);
+#endif
 
 #endif /* MOD_PROVAUTH_PRIVATE_H */

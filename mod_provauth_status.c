@@ -302,8 +302,8 @@ static void summarize(summary_t *sum, const provauth_registry_copy_t *copy,
         if (rec.last_denied != 0 && now - rec.last_denied <= RECENT_SECONDS) {
             add_row(&sum->denials, -rec.last_denied, at);
         }
-        /* [pin] enrollment candidates: self-signed certificates that carry
-         * a MAC and are not trusted (ProvAuthPinnedDeviceFile, branch 'pin'). */
+        /* Enrollment candidates: untrusted self-signed certificates that
+         * carry a MAC, as PA00130 reports them (ProvAuthPinnedDeviceFile). */
         if (!trusted && (rec.flags & PROVAUTH_REC_SELF_SIGNED)
             && (rec.flags & PROVAUTH_REC_HAS_MAC)) {
             add_row(&sum->candidates, -rec.last_seen, at);

@@ -442,7 +442,8 @@ int provauth_fleet_parse_log_line(const char *line, provauth_record_t *rec,
             PROVAUTH_RECORD_SET(rec, last_reason, error);
         }
     }
-    /* [report] a report-only would-be denial: PROVAUTH_WOULD_DENY holds why. */
+    /* a report-only would-be denial (ProvAuthReportOnly): PROVAUTH_WOULD_DENY
+     * holds why */
     if (would_deny[0] != '\0') {
         rec->would_deny = 1;
         PROVAUTH_RECORD_SET(rec, last_reason, would_deny);

@@ -171,21 +171,47 @@ int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
     return inner ? inner(ok, store_ctx) : ok;
 }
 
+/* A chain refused at a validity-period error alone: keep its leaf and the
+ * certificate whose dates failed, for the caller to say what would admit it. */
+static void note_time_refusal(X509_STORE_CTX *store_ctx)
+{
+    SSL *ssl = ssl_of(store_ctx);
+    provauth_handshake_record_t *record = record_of(ssl);
+    X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    X509 *cert = X509_STORE_CTX_get_current_cert(store_ctx);
+
+    if (record == NULL || record->time_refused_leaf != NULL || leaf == NULL
+        || !X509_up_ref(leaf)) {
+        return;
+    }
+    record->time_refused_leaf = leaf;
+    record->time_refused_cert = (cert != NULL && X509_up_ref(cert)) ? cert : NULL;
+    record->time_refused_error = X509_STORE_CTX_get_error(store_ctx);
+    record->time_refused_depth = X509_STORE_CTX_get_error_depth(store_ctx);
+    record->time_refused_policy = provauth_handshake_policy(ssl);
+}
+
 static int observe_verify(int ok, X509_STORE_CTX *store_ctx)
 {
     verify_observer_t *observer = observer_of(store_ctx);
+    int time_error_first = 0;
 
     if (observer == NULL) {
         return 0; /* cannot happen: fail closed */
     }
     if (!ok && !(observer->accept_time_errors
                  && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx)))) {
+        time_error_first = !observer->saw_error
+                           && provauth_is_time_error(X509_STORE_CTX_get_error(store_ctx));
         observer->saw_error = 1;
     }
     ok = observer->observed ? observer->observed(ok, store_ctx) : ok;
     observer->standing_error = X509_STORE_CTX_get_error(store_ctx);
     if (ok && observer->standing_error != X509_V_OK) {
         observer->tolerated_error = 1;
+    }
+    if (!ok && time_error_first) {
+        note_time_refusal(store_ctx);
     }
     return ok;
 }
@@ -213,6 +239,7 @@ void provauth_handshake_track(SSL *ssl, provauth_handshake_record_t *record)
     record->clean_leaf = NULL;
     record->forgave_time_error = 0;
     record->forgave_pin = 0;
+    record->time_refused_leaf = record->time_refused_cert = NULL;
     if (indices.record >= 0) {
         SSL_set_ex_data(ssl, indices.record, record);
     }
@@ -222,6 +249,9 @@ void provauth_handshake_record_release(provauth_handshake_record_t *record)
 {
     X509_free(record->clean_leaf);
     record->clean_leaf = NULL;
+    X509_free(record->time_refused_leaf);
+    X509_free(record->time_refused_cert);
+    record->time_refused_leaf = record->time_refused_cert = NULL;
 }
 
 /* The SSL_CTX's certificate verification: the configured intermediates

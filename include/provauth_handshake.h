@@ -82,6 +82,16 @@ typedef struct provauth_handshake_record {
     X509 *clean_leaf;            /* verified cleanly (with a reference), or NULL */
     int forgave_time_error;      /* a validity-period error was forgiven */
     int forgave_pin;             /* a pinned leaf's issuer errors were forgiven */
+    /* A chain the handshake refused at a validity-period error, with no
+     * other error before it: its leaf and the certificate whose dates
+     * failed (references; NULL when none), the X509_V_ERR_* and that
+     * certificate's depth, and the policy of the context that verified it
+     * (after an SNI switch, the selected virtual host's). */
+    X509 *time_refused_leaf;
+    X509 *time_refused_cert;
+    int time_refused_error;
+    int time_refused_depth;
+    const provauth_handshake_t *time_refused_policy;
 } provauth_handshake_record_t;
 
 /* Record this SSL's verifications into record (call before the handshake). */

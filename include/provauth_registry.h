@@ -65,7 +65,7 @@ typedef struct provauth_record {
     unsigned flags;                         /* PROVAUTH_REC_* */
     apr_uint32_t granted;                   /* requests granted */
     apr_uint32_t denied;                    /* requests refused by a provauth Require */
-    apr_uint32_t would_deny;                /* [report] report-only would-be denials */
+    apr_uint32_t would_deny;                /* ProvAuthReportOnly would-be denials */
     char last_reason[PROVAUTH_REC_REASON_MAX + 1];  /* why refused at last_denied */
     char subject[PROVAUTH_REC_NAME_MAX + 1];
     char issuer[PROVAUTH_REC_NAME_MAX + 1];

@@ -16,7 +16,9 @@ from pki import Pki  # noqa: E402
 # Lines every instance may log at start-up and shut-down.
 STARTUP_NOISE = [r"AH01906", r"AH01909", r"AH00558",
                  r"PA00005: the virtual host localhost \(.*:(\d+)\) has no",  # noint et al.
-                 r"PA00004: .*poly-crl-stale.pem"]  # the stale-CRL directory's on purpose
+                 r"PA00004: .*poly-crl-stale.pem",  # the stale-CRL directory's on purpose
+                 # expired phones refused by vhosts that keep doing so on purpose
+                 r"PA00121: TLS handshake refused"]
 
 SERVERS = []
 
@@ -226,7 +228,9 @@ def provauth_body(pki, ports):
     body += tls_vhost(pki, "unconfigured", "optional_no_ca")
     # No ProvAuthAcceptExpired: our wrapper is not installed, mod_ssl alone
     # runs the handshake; re-validation must still refuse what it tolerates.
-    body += tls_vhost(pki, "noaccept", "optional_no_ca", intermediates,
+    # (Off said explicitly: refusing expired phones is meant, PA00041.)
+    body += tls_vhost(pki, "noaccept", "optional_no_ca",
+                      "\n".join([intermediates, "    ProvAuthAcceptExpired Off"]),
                       PROVAUTH_DIRS + PATH_INFO_DIR)
     # mod_ssl's own CRLs, with its leniency for CAs that publish none.
     body += tls_vhost(pki, "modsslcrl", "optional_no_ca",
@@ -236,8 +240,9 @@ def provauth_body(pki, ports):
                       PROVAUTH_DIRS)
     body += tls_vhost(pki, "sni", "require", "\n".join([accept, intermediates]),
                       PROVAUTH_DIRS, server_name="a.test")
-    body += tls_vhost(pki, "sni", "require", intermediates, PROVAUTH_DIRS,
-                      server_name="b.test")
+    body += tls_vhost(pki, "sni", "require",
+                      "\n".join([intermediates, "    ProvAuthAcceptExpired Off"]),
+                      PROVAUTH_DIRS, server_name="b.test")
     body += tls_vhost(pki, "legacy", "optional_no_ca",
                       "\n".join([accept, intermediates,
                                  "    SSLProtocol all",

@@ -29,18 +29,20 @@ MIX = [
     ("attacker", "/polycom/0004f2000001.cfg", 403, "VALID"),
     # a self-signed phone, expired, pinned by ProvAuthPinnedDeviceFile
     ("selfsigned-expired", "/polycom/0004f2000005.cfg", 200, "PINNED"),
-    # [report] a report-only would-be denial joins the mix once branch
-    # 'report' is in.
+    # a genuine phone asking for another phone's file where
+    # ProvAuthReportOnly is On: served, recorded as a would-be denial
+    ("cn-colons", "/reportonly/0004f2000001.cfg", 200, "VALID"),
 ]
 
-FILES = {"polycom": ["0004f2000001.cfg", "0004f2000002.cfg", "0004f2000003.cfg",
+FILES = {"reportonly": ["0004f2000001.cfg"],
+         "polycom": ["0004f2000001.cfg", "0004f2000002.cfg", "0004f2000003.cfg",
                      "0004f2000004.cfg", "0004f2000005.cfg", "0004f2000006.cfg",
                      "0004f20000aa.cfg"],
          "yealink": ["001565000010.cfg"]}
 
 # What the denials of the mix log (PA00130: the enrollment line of the
-# unpinned self-signed phones).
-MIX_LOG = [r"PA00101", r"AH01630", r"PA00130"]
+# unpinned self-signed phones; PA00120: the would-be denial).
+MIX_LOG = [r"PA00101", r"AH01630", r"PA00130", r"PA00120"]
 
 
 def fleet_log_format():
@@ -79,6 +81,11 @@ Listen 127.0.0.1:{{fleet}}
     <Directory {{root}}/htdocs/polycom>
         ProvAuthCACertificateFile {pki.path('poly-root.pem')}
         ProvAuthPinnedDeviceFile {{root}}/pins.txt
+        Require provauth-mac
+    </Directory>
+    <Directory {{root}}/htdocs/reportonly>
+        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
+        ProvAuthReportOnly On
         Require provauth-mac
     </Directory>
     <Directory {{root}}/htdocs/yealink>

@@ -253,3 +253,24 @@ class Pki:
     @property
     def key(self):
         return self.path("device.key")
+
+    # -- made on demand (tests of slips in the security checks, test_7xx) --
+    def make_device(self, name, cn, issuer=None, eku=None):
+        """Another device certificate, valid for years, signed by `issuer`
+        (default: Poly's issuing CA), written as name.crt/name.chain.pem."""
+        self._device(name, cn, issuer or self.poly_issuing, NOW - YEAR, NOW + 10 * YEAR,
+                     eku=eku or (ExtendedKeyUsageOID.CLIENT_AUTH,))
+        return self.devices[name]
+
+    def make_ca(self, cn, org, issuer, key=None, eku=None):
+        """A CA certificate, optionally for an existing key (a re-issued CA)
+        and with an extendedKeyUsage (which also restricts what it issues)."""
+        key = key or _key()
+        cert = _build(_name(cn, org), key, issuer, NOW - 5 * YEAR, NOW + 20 * YEAR,
+                      ca=True, eku=eku)
+        return Issuer(cert, key)
+
+    def write(self, name, certs):
+        """Write certificates (or CAs) as one PEM file; returns its path."""
+        self._write(name, certs)
+        return self.path(name)

@@ -46,7 +46,7 @@ def test_each_device_has_one_record_keyed_by_mac_or_fingerprint(pki, after_mix):
     records = by_key(after_mix)
     assert len(after_mix["devices"]) == len(MIX), after_mix["devices"]
     for mac in ["0004f2000001", "0004f2000002", "0004f2000003", "001565000010",
-                "0004f20000aa", "0004f2000005"]:
+                "0004f20000aa", "0004f2000005", "0004f200000d"]:
         assert records[mac]["key_kind"] == "mac" and records[mac]["trusted"], records[mac]
     for device in ["selfsigned", "wrongvendor", "selfsigned-victim"]:
         record = records[cert_fingerprint(pki, device)]
@@ -131,6 +131,14 @@ def test_genuine_phone_asking_for_another_phones_file_is_recorded_as_denied(afte
     assert record["status"] == "VALID" and record["denied"] == 2 and record["granted"] == 0
     assert record["last_reason"] == "MAC 0004f20000aa is not in the requested file name"
     assert record["urgency"] == "refused"
+
+
+def test_report_only_refusals_are_recorded_as_would_be_denials(after_mix):
+    record = by_key(after_mix)["0004f200000d"]
+    assert record["status"] == "VALID" and record["urgency"] == "would-be-refused"
+    assert (record["granted"], record["denied"], record["would_deny"]) == (0, 0, 2)
+    assert record["last_reason"].startswith("MAC 0004f200000d is not in the requested")
+    assert record["last_denied"] is None
 
 
 def test_one_write_per_connection_whatever_its_request_count(fleet, after_mix):

@@ -82,6 +82,7 @@ def test_rendered_page_has_every_section_and_escapes_certificate_fields(page_rea
         assert heading in dom, f"{heading!r} missing from the rendered page"
     for mac in ["0004f2000001", "0004f2000002", "0004f20000aa", "0004f2000004"]:
         assert mac in dom
+    assert "Would-be denials (report-only) (1)" in dom and "0004f200000d" in dom
     # the pin line of the self-signed phone that claims a MAC
     assert re.search(r"<code>0004f2000004 [0-9a-f]{64}</code>", dom)
     # markup from a certificate is text, never elements

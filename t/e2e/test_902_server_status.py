@@ -25,7 +25,7 @@ def test_auto_report_counts_the_mix(fleet):
     # each phone asked twice; the expired, the not-yet-valid and the pinned
     # expired phone needed the handshake's forgiveness of their dates
     assert auto["ProvAuthHandshakesRescued"] == "3"
-    assert auto["ProvAuthRequestsValid"] == str(2 * 3)       # valid, yealink, attacker
+    assert auto["ProvAuthRequestsValid"] == str(2 * 4)    # valid, yealink, attacker, cn-colons
     assert auto["ProvAuthRequestsExpired"] == "2"
     assert auto["ProvAuthRequestsNotYetValid"] == "2"
     assert auto["ProvAuthRequestsFailed"] == str(2 * 3)
@@ -33,7 +33,7 @@ def test_auto_report_counts_the_mix(fleet):
     assert auto["ProvAuthDenialsUntrusted"] == str(2 * 3)
     assert auto["ProvAuthDenialsMACNotInPath"] == "2"
     assert auto["ProvAuthDenialsNoCertificate"] == "0"
-    assert auto["ProvAuthWouldDeny"] == "0"
+    assert auto["ProvAuthWouldDeny"] == "2"
     assert auto["ProvAuthRegistry"] == "on"
     assert auto["ProvAuthRegistryRecords"] == str(len(MIX))
     assert auto["ProvAuthRegistryWrites"] == str(len(MIX))

@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(runner, pin_suite());
     srunner_add_suite(runner, pin_handshake_suite());
     srunner_add_suite(runner, crl_check_suite());
+    srunner_add_suite(runner, lint_suite());
     srunner_add_suite(runner, registry_suite());
     srunner_add_suite(runner, json_suite());
     srunner_add_suite(runner, fleet_suite());

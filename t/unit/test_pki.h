@@ -46,6 +46,7 @@ Suite *check_args_suite(void);
 Suite *pin_suite(void);
 Suite *pin_handshake_suite(void);
 Suite *crl_check_suite(void);
+Suite *lint_suite(void);
 Suite *registry_suite(void);
 Suite *json_suite(void);
 Suite *fleet_suite(void);

@@ -512,6 +512,23 @@ START_TEST(test_anchors_contain_finds_a_root_by_content_only)
 }
 END_TEST
 
+START_TEST(test_anchors_contain_no_root_that_only_shares_an_anchors_name)
+{
+    /* Same subject "Acme Root CA", another key: the handshake shortcut must
+     * not take a chain ending there for one ending at acme's root. */
+    EVP_PKEY *namesake_key = pki_make_key();
+    X509 *namesake = pki_make_ca("Acme Root CA", namesake_key, NULL, NULL,
+                                 now - PKI_YEAR, now + 10 * PKI_YEAR);
+
+    ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(namesake),
+                                   X509_get_subject_name(acme->root)), 0);
+    ck_assert_msg(provauth_anchors_contain(anchors, namesake) == 0,
+                  "root named like acme's with another key: expected 0, got 1");
+    pki_free_cert(namesake);
+    pki_free_key(namesake_key);
+}
+END_TEST
+
 Suite *verify_suite(void)
 {
     Suite *s = suite_create("verify");
@@ -545,6 +562,7 @@ Suite *verify_suite(void)
     tcase_add_test(tc, test_status_names);
     tcase_add_test(tc, test_anchors_loaded_from_pem_file_verify_valid_leaf);
     tcase_add_test(tc, test_anchors_contain_finds_a_root_by_content_only);
+    tcase_add_test(tc, test_anchors_contain_no_root_that_only_shares_an_anchors_name);
     suite_add_tcase(s, tc);
     return s;
 }
