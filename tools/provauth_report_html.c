@@ -116,6 +116,29 @@ static void marker(FILE *out, apr_int64_t when, int first, int span, const char 
             color, label);
 }
 
+/* What the colours mean, under the axis. */
+static void legend(FILE *out)
+{
+    static const struct {
+        const char *color, *text;
+    } keys[] = {
+        { "#8c1c13", "expired (works by ProvAuthAcceptExpired)" },
+        { "#d7301f", "within 14 days" }, { "#fc8d59", "within 30 days" },
+        { "#fdcc8a", "within 90 days" }, { "#4d9221", "later" },
+    };
+    unsigned i;
+    int x = LEFT;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        (void)fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                      "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#444\">%s</text>\n",
+                      x, CHART_H - 15, keys[i].color, x + 14, CHART_H - 6, keys[i].text);
+        x += 24 + 6 * (int)strlen(keys[i].text);
+    }
+    (void)fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#444\">"
+                  "(by month of notAfter)</text>\n", x, CHART_H - 6);
+}
+
 static void chart(FILE *out, const vendor_t *v, apr_int64_t now)
 {
     int first = v->first, last = v->last, today = month_of(now);
@@ -173,9 +196,7 @@ static void chart(FILE *out, const vendor_t *v, apr_int64_t now)
     marker(out, now, first, span, "today", "#222");
     marker(out, now + 30 * DAY, first, span, "+30 d", "#c05000");
     marker(out, now + 90 * DAY, first, span, "+90 d", "#8a6d00");
-    (void)fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#444\">month of notAfter"
-            " (bars before today: expired, living on ProvAuthAcceptExpired)</text>\n",
-            LEFT, CHART_H - 6);
+    legend(out);
     (void)fputs("</svg>\n", out);
 }
 

@@ -10,6 +10,7 @@ import pytest
 
 from fleet import (ISO, MIX, MIX_LOG, FleetServer, by_key, cert_fingerprint,
                    devices_with_mac)
+from httpd import APACHE2
 from tls_session import graceful
 
 
@@ -163,6 +164,22 @@ def test_records_survive_a_graceful_restart(fleet, after_mix, expect_log):
         for field in ["first_seen", "last_seen", "granted", "denied", "status"]:
             assert after[key][field] == record[field], (key, field)
     assert "PA00073" in fleet.httpd.read_log()[len(log):]
+
+
+def test_records_survive_a_restart_too(fleet, after_mix, expect_log):
+    expect_log.append(r"AH01882")
+    before = by_key(fleet.registry())
+    log = fleet.httpd.read_log()
+    restarted = log.count("resuming normal operations")
+    subprocess.run([APACHE2, "-f", fleet.httpd.conf, "-k", "restart"], check=True,
+                   capture_output=True)
+    deadline = time.time() + 15
+    while fleet.httpd.read_log().count("resuming normal operations") <= restarted:
+        assert time.time() < deadline, "no restart"
+        time.sleep(0.05)
+    after = by_key(fleet.registry())
+    assert after.keys() == before.keys()
+    assert all(after[k]["granted"] == before[k]["granted"] for k in before)
 
 
 def test_status_handler_answers_get_only(fleet):
