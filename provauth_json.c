@@ -1,7 +1,10 @@
 /* provauth_json.c: a strict JSON pull parser (RFC 8259) for the status
- * handler's documents, with bounded nesting.  Pure: APR only. */
+ * handler's documents, with bounded nesting; JSON string escaping and the
+ * ISO 8601 times of the documents.  Pure: APR only. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_strings.h>
 
@@ -499,4 +502,151 @@ int provauth_json_get_bool(const provauth_json_t *object, const char *key, int f
 
     return member == NULL ? fallback : member->type == PROVAUTH_JSON_TRUE ? 1
          : member->type == PROVAUTH_JSON_FALSE ? 0 : fallback;
+}
+
+/* ---------------------------------------------------------------------
+ * Writing: escaping and times
+ * ------------------------------------------------------------------ */
+
+const char *provauth_time_text(apr_int64_t when, char *buf, apr_size_t size)
+{
+    time_t seconds = (time_t)when;
+    struct tm tm;
+
+    if (size == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    if (when != 0 && gmtime_r(&seconds, &tm) != NULL) {
+        if (strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+            buf[0] = '\0';
+        }
+    }
+    return buf;
+}
+
+int provauth_time_parse(const char *text, apr_int64_t *when)
+{
+    int year, month, day, hour, minute, second, used = 0;
+    int offset = 0, hh = 0, mm = 0;
+    struct tm tm;
+    const char *rest;
+
+    if (text == NULL
+        || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour,
+                  &minute, &second, &used) != 6 || used != 19) {
+        return 0;
+    }
+    rest = text + used;
+    if (*rest == 'Z' && rest[1] == '\0') {
+        offset = 0;
+    }
+    else if ((*rest == '+' || *rest == '-')
+             && ((strlen(rest) == 5 && sscanf(rest + 1, "%2d%2d%n", &hh, &mm, &used) == 2
+                  && used == 4)
+                 || (strlen(rest) == 6 && rest[3] == ':'
+                     && sscanf(rest + 1, "%2d:%2d%n", &hh, &mm, &used) == 2
+                     && used == 5))) {
+        offset = (hh * 60 + mm) * 60 * (*rest == '-' ? -1 : 1);
+    }
+    else {
+        return 0;
+    }
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59
+        || second > 60) {
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    *when = (apr_int64_t)timegm(&tm) - offset;
+    return 1;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static int utf8_sequence(const unsigned char *s)
+{
+    int len, i;
+    apr_uint32_t code;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2;
+        code = s[0] & 0x1F;
+    }
+    else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3;
+        code = s[0] & 0x0F;
+    }
+    else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4;
+        code = s[0] & 0x07;
+    }
+    else {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        code = code << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 2 && code < 0x80) || (len == 3 && code < 0x800)
+        || (len == 4 && (code < 0x10000 || code > 0x10FFFF))
+        || (code >= 0xD800 && code <= 0xDFFF)) {
+        return 0;   /* overlong, out of range or a surrogate */
+    }
+    return len;
+}
+
+apr_size_t provauth_json_escape(const char *value, char *out, apr_size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char replacement[6] = { '\\', 'u', 'f', 'f', 'f', 'd' };
+    const unsigned char *s = (const unsigned char *)(value ? value : "");
+    apr_size_t len = 0;
+
+    if (size == 0) {
+        return 0;
+    }
+    while (*s) {
+        int seq = utf8_sequence(s);
+        int quote = (*s == '"' || *s == '\\');
+        int control = (*s < 0x20 || *s == 0x7f);
+        apr_size_t need = quote ? 2 : (control || seq == 0) ? 6 : (apr_size_t)seq;
+
+        if (len + need >= size) {
+            break;
+        }
+        if (quote) {
+            out[len] = '\\';
+            out[len + 1] = (char)*s;
+            seq = 1;
+        }
+        else if (control) {
+            memcpy(out + len, replacement, 2);     /* \u */
+            out[len + 2] = '0';
+            out[len + 3] = '0';
+            out[len + 4] = hex[*s >> 4];
+            out[len + 5] = hex[*s & 0x0f];
+            seq = 1;
+        }
+        else if (seq == 0) {          /* not UTF-8: the replacement character */
+            memcpy(out + len, replacement, sizeof(replacement));
+            seq = 1;
+        }
+        else {
+            memcpy(out + len, s, (apr_size_t)seq);
+        }
+        len += need;
+        s += seq;
+    }
+    out[len] = '\0';
+    return len;
 }

@@ -1,6 +1,7 @@
-/* provauth_json.h: a small pull parser for the JSON of status handlers:
- * walk a document member by member, and parse one value (a device) at a
- * time into a tree, so that a large registry never sits in memory twice. */
+/* provauth_json.h: a small pull parser for the JSON of status handlers
+ * (walk a document member by member, parse one value, a device, at a time
+ * into a tree, so that a large registry never sits in memory twice), and
+ * the writing side's string escaping and times. */
 #ifndef PROVAUTH_JSON_H
 #define PROVAUTH_JSON_H
 
@@ -74,5 +75,15 @@ double provauth_json_get_number(const provauth_json_t *object, const char *key,
                                 double fallback);
 /* 1 for true, 0 for false, fallback otherwise. */
 int provauth_json_get_bool(const provauth_json_t *object, const char *key, int fallback);
+
+/* Escape value as the inside of a JSON string into out (size bytes, NUL
+ * terminated); returns the length written, cut at a whole escape. */
+apr_size_t provauth_json_escape(const char *value, char *out, apr_size_t size);
+
+/* An ISO 8601 UTC time ("2026-11-30T07:13:00Z") into buf (21 bytes), or ""
+ * for 0. */
+const char *provauth_time_text(apr_int64_t when, char *buf, apr_size_t size);
+/* Parse that form (also with a numeric offset, "+0100"); returns 1 or 0. */
+int provauth_time_parse(const char *text, apr_int64_t *when);
 
 #endif /* PROVAUTH_JSON_H */

@@ -6,6 +6,7 @@
 #include <apr_pools.h>
 #include <openssl/x509.h>
 
+#include "provauth_json.h"
 #include "provauth_verify.h"
 
 /* Version byte of the binary form; a record of another version is dropped. */
@@ -152,16 +153,6 @@ int provauth_record_urgency_cmp(const provauth_record_t *a, const provauth_recor
 /* The key as text: the MAC, or the fingerprint in hex (65 bytes). */
 const char *provauth_record_key_text(const provauth_record_t *rec, char *buf,
                                      apr_size_t size);
-
-/* Escape value as the inside of a JSON string into out (size bytes, NUL
- * terminated); returns the length written, cut at a whole escape. */
-apr_size_t provauth_json_escape(const char *value, char *out, apr_size_t size);
-
-/* An ISO 8601 UTC time ("2026-11-30T07:13:00Z") into buf (21 bytes), or ""
- * for 0. */
-const char *provauth_time_text(apr_int64_t when, char *buf, apr_size_t size);
-/* Parse that form (also with a numeric offset, "+0100"); returns 1 or 0. */
-int provauth_time_parse(const char *text, apr_int64_t *when);
 
 /* One record as a JSON object (no newline); returns its length, 0 if buf is
  * too small (PROVAUTH_RECORD_JSON_MAX always suffices). */
