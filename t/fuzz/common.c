@@ -19,13 +19,13 @@ void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ..
     va_list args;
 
     if (fuzz_current_input != NULL) {
-        fprintf(stderr, "input %s:\n", fuzz_current_input);
+        (void)fprintf(stderr, "input %s:\n", fuzz_current_input);
     }
-    fprintf(stderr, "%s:%d: property violated: %s\n  ", file, line, cond);
+    (void)fprintf(stderr, "%s:%d: property violated: %s\n  ", file, line, cond);
     va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
+    (void)vfprintf(stderr, fmt, args);
     va_end(args);
-    fputc('\n', stderr);
+    (void)fputc('\n', stderr);
     abort();
 }
 
@@ -38,12 +38,12 @@ apr_pool_t *fuzz_pool(void)
     if (root_pool == NULL) {
         if (apr_initialize() != APR_SUCCESS
             || apr_pool_create(&root_pool, NULL) != APR_SUCCESS) {
-            fprintf(stderr, "fuzz: cannot initialize APR\n");
+            (void)fprintf(stderr, "fuzz: cannot initialize APR\n");
             abort();
         }
     }
     if (apr_pool_create(&p, root_pool) != APR_SUCCESS) {
-        fprintf(stderr, "fuzz: out of memory\n");
+        (void)fprintf(stderr, "fuzz: out of memory\n");
         abort();
     }
     return p;
@@ -66,7 +66,7 @@ const char *fuzz_file_with(const uint8_t *data, size_t size)
             perror("fuzz: memfd_create");
             abort();
         }
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        (void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     }
     if (ftruncate(fd, 0) != 0) {
         perror("fuzz: ftruncate");

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     provauth_mac_t *macs = malloc((size + 1) * sizeof(*macs));
     const char *path, *why = NULL;
     apr_pool_t *p = fuzz_pool();
-    size_t count = 0, bad_line, i;
+    size_t count = 0, bad_line;
     apr_status_t rv;
 
     if (macs == NULL) {
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bad_line) {
         char where[64];
 
-        snprintf(where, sizeof(where), "line %zu:", bad_line);
+        (void)snprintf(where, sizeof(where), "line %zu:", bad_line);
         FUZZ_CHECK(rv != APR_SUCCESS, "loaded, the reference fails line %zu", bad_line);
         FUZZ_CHECK(why != NULL && strstr(why, where) != NULL,
                    "reason '%s' does not name %s", why ? why : "(null)", where);
@@ -94,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    why ? why : "(null)");
         FUZZ_CHECK(provauth_allowlist_size(list) == count, "size %lu, the reference %zu",
                    (unsigned long)provauth_allowlist_size(list), count);
+        size_t i;
+
         for (i = 0; i < count; i++) {
             provauth_mac_t neighbour = macs[i];
 

@@ -259,19 +259,19 @@ static X509 *with_subject(const X509_NAME *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int answers[N_RULES], decoded_answers[N_RULES], i;
-    provauth_mac_t macs[N_RULES], decoded_macs[N_RULES];
+    int answers[N_RULES];
+    provauth_mac_t macs[N_RULES];
     X509_NAME *name = NULL;
     X509 *cert, *decoded = NULL;
     const unsigned char *in;
     unsigned char *der = NULL;
-    apr_pool_t *p;
-    const char *why = NULL;
     int der_len;
 
     make_rules();
     if (size < 1) {
-        p = fuzz_pool();
+        apr_pool_t *p = fuzz_pool();
+        const char *why = NULL;
+
         FUZZ_CHECK(provauth_mac_from_cert(NULL, rules[0], &macs[0], &why, p) == 0,
                    "a MAC without a certificate");
         fuzz_pool_done(p);
@@ -298,6 +298,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         decoded = name ? with_subject(name) : NULL;
     }
     if (decoded != NULL) {
+        int decoded_answers[N_RULES], i;
+        provauth_mac_t decoded_macs[N_RULES];
+
         check_subject(decoded, decoded_answers, decoded_macs);
         for (i = 0; i < N_RULES; i++) {
             FUZZ_CHECK(answers[i] == decoded_answers[i]

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     whole_path = data[0] & 1;
     for (i = 0; i < PROVAUTH_MAC_LEN; i++) {
         uint8_t b = data[1 + i];
-        mac.hex[i] = is_hex(b) ? (char)tolower(b) : "0123456789abcdef"[b & 15];
+        mac.hex[i] = (char)(is_hex(b) ? tolower(b) : "0123456789abcdef"[b & 15]);
     }
     mac.hex[PROVAUTH_MAC_LEN] = '\0';
     path_len = size - 1 - PROVAUTH_MAC_LEN;

@@ -75,10 +75,10 @@ static void put_pem(buffer_t *b, unsigned flags, const uint8_t *der, size_t len)
         put_str(b, "subject=CN = 0004f2abcdef");
         put_str(b, eol);
     }
-    snprintf(line, sizeof(line), "%sBEGIN %s%s%s", dashes, label, dashes, eol);
+    (void)snprintf(line, sizeof(line), "%sBEGIN %s%s%s", dashes, label, dashes, eol);
     put_str(b, line);
     if (flags & PEM_ENCRYPTED) {
-        snprintf(line, sizeof(line), "Proc-Type: 4,ENCRYPTED%sDEK-Info: "
+        (void)snprintf(line, sizeof(line), "Proc-Type: 4,ENCRYPTED%sDEK-Info: "
                  "AES-128-CBC,00112233445566778899AABBCCDDEEFF%s%s", eol, eol, eol);
         put_str(b, line);
     }
@@ -90,8 +90,8 @@ static void put_pem(buffer_t *b, unsigned flags, const uint8_t *der, size_t len)
         group |= (i + 2 < len ? der[i + 2] : 0);
         quad[0] = b64[(group >> 18) & 63];
         quad[1] = b64[(group >> 12) & 63];
-        quad[2] = i + 1 < len ? b64[(group >> 6) & 63] : '=';
-        quad[3] = i + 2 < len ? b64[group & 63] : '=';
+        quad[2] = (char)(i + 1 < len ? b64[(group >> 6) & 63] : '=');
+        quad[3] = (char)(i + 2 < len ? b64[group & 63] : '=');
         put(b, quad, 4);
         column += 4;
         if (column == 64 && !(flags & PEM_ONE_LINE)) {
@@ -103,7 +103,7 @@ static void put_pem(buffer_t *b, unsigned flags, const uint8_t *der, size_t len)
         put_str(b, eol);
     }
     if (!(flags & PEM_NO_END)) {
-        snprintf(line, sizeof(line), "%sEND %s%s%s", dashes, label, dashes, eol);
+        (void)snprintf(line, sizeof(line), "%sEND %s%s%s", dashes, label, dashes, eol);
         put_str(b, line);
     }
 }
@@ -166,8 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path, *why = NULL;
     apr_pool_t *p;
     apr_status_t rv_certs, rv_anchors, rv_crls;
-    size_t pos;
-    int i;
 
     if (size < 1) {
         return 0;
@@ -176,6 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         path = fuzz_file_with(data + 1, size - 1);
     }
     else {
+        size_t pos;
+
         put(&file, "", 0);
         for (pos = 1; pos + 3 <= size;) {
             unsigned flags = data[pos];
@@ -215,6 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (rv_certs == APR_SUCCESS && rv_anchors == APR_SUCCESS) {
         trust.anchors = anchors;
+        int i;
+
         trust.intermediates = certs;
         for (i = 0; i < sk_X509_num(certs); i++) {
             FUZZ_CHECK(provauth_anchors_contain(anchors, sk_X509_value(certs, i)),

@@ -20,7 +20,7 @@ static int replay_file(const char *path)
         || fseek(in, 0, SEEK_SET) != 0) {
         perror(path);
         if (in) {
-            fclose(in);
+            (void)fclose(in);
         }
         return -1;
     }
@@ -30,10 +30,10 @@ static int replay_file(const char *path)
     if (data == NULL || fread(data, 1, (size_t)size, in) != (size_t)size) {
         perror(path);
         free(data);
-        fclose(in);
+        (void)fclose(in);
         return -1;
     }
-    fclose(in);
+    (void)fclose(in);
     fuzz_current_input = path;
     LLVMFuzzerTestOneInput(data, (size_t)size);
     fuzz_current_input = NULL;
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
                 if (path == NULL) {
                     abort();
                 }
-                snprintf(path, len, "%s/%s", argv[i], entries[j]->d_name);
+                (void)snprintf(path, len, "%s/%s", argv[i], entries[j]->d_name);
                 if (replay_file(path) == 0) {
                     replayed++;
                 }
