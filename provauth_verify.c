@@ -61,6 +61,14 @@ static const char *openssl_reason(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
+/* Trust material holds no secret: an encrypted block fails the file rather
+ * than have OpenSSL's default callback ask for a pass phrase on the console. */
+static int refuse_pass_phrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return -1;
+}
+
 /* Read every PEM object (certificates and CRLs) of a file. */
 static apr_status_t read_pem_file(STACK_OF(X509_INFO) **infos, const char *path,
                                   apr_pool_t *p, const char **why)
@@ -77,8 +85,15 @@ static apr_status_t read_pem_file(STACK_OF(X509_INFO) **infos, const char *path,
         *why = apr_psprintf(p, "cannot open '%s': %s", path, strerror(err));
         return APR_FROM_OS_ERROR(err);
     }
-    *infos = PEM_X509_INFO_read_bio(in, NULL, NULL, NULL);
+    *infos = PEM_X509_INFO_read_bio(in, NULL, refuse_pass_phrase, NULL);
     BIO_free(in);
+    if (*infos == NULL
+        && ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_BAD_PASSWORD_READ) {
+        ERR_clear_error();
+        *why = apr_psprintf(p, "encrypted PEM block in '%s' (certificates and "
+                            "CRLs are never encrypted)", path);
+        return APR_EINVAL;
+    }
     if (*infos == NULL) {
         *why = apr_psprintf(p, "cannot parse PEM in '%s': %s", path,
                             openssl_reason(p));
