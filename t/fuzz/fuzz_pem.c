@@ -13,7 +13,8 @@
  * time: the sources and the corpus hold none.
  *
  * Checked: success means at least one certificate (CRL); the anchors load
- * exactly when the certificates do and contain each of them; reasons and
+ * exactly when the certificates do and contain each of them; no loader
+ * asks for a pass phrase (an encrypted block); reasons and
  * leaf descriptions are printable ASCII; re-validation of any loaded
  * certificate returns a well-formed verdict or an internal error. */
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/ui.h>
 
 #include "provauth_verify.h"
 #include "fuzz.h"
@@ -108,6 +110,28 @@ static void put_pem(buffer_t *b, unsigned flags, const uint8_t *der, size_t len)
     }
 }
 
+/* Stands in for the console: loading trust material must never ask for a
+ * pass phrase (OpenSSL's default callback would prompt there). */
+static int console_prompt(UI *ui, UI_STRING *uis)
+{
+    (void)ui;
+    fuzz_fail(__FILE__, __LINE__, "no pass phrase prompt",
+              "a loader asked for a pass phrase: %s", UI_get0_output_string(uis));
+}
+
+static void install_console(void)
+{
+    static UI_METHOD *console;
+
+    if (console == NULL) {
+        console = UI_create_method("fuzz console");
+        if (console == NULL || UI_method_set_reader(console, console_prompt) != 0) {
+            abort();
+        }
+        UI_set_default_method(console);
+    }
+}
+
 static int is_printable_ascii(const char *text)
 {
     for (; *text; text++) {
@@ -170,6 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
+    install_console();
     if (data[0] & 1) {
         path = fuzz_file_with(data + 1, size - 1);
     }
