@@ -189,6 +189,25 @@ apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attr
     return APR_SUCCESS;
 }
 
+/* ASN.1 string types whose bytes are the characters themselves.  OpenSSL
+ * also keeps BMP and Universal strings, BIT STRINGs, SEQUENCEs (with their
+ * own header) and unknown tags in a subject attribute, with bytes that may
+ * happen to read as a MAC: none of those is text. */
+static int is_plain_string_type(int type)
+{
+    switch (type) {
+    case V_ASN1_UTF8STRING:
+    case V_ASN1_PRINTABLESTRING:
+    case V_ASN1_IA5STRING:
+    case V_ASN1_T61STRING:
+    case V_ASN1_NUMERICSTRING:
+    case V_ASN1_VISIBLESTRING:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* The attribute's value, if it occurs exactly once and is plain text. */
 static const char *single_attribute(const X509 *leaf, const provauth_mac_rule_t *rule,
                                     size_t *len, const char **why, apr_pool_t *p)
@@ -224,8 +243,7 @@ static const char *single_attribute(const X509 *leaf, const provauth_mac_rule_t 
             return NULL;
         }
     }
-    if (ASN1_STRING_type(value) == V_ASN1_BMPSTRING
-        || ASN1_STRING_type(value) == V_ASN1_UNIVERSALSTRING) {
+    if (!is_plain_string_type(ASN1_STRING_type(value))) {
         *why = apr_psprintf(p, "%s is not a plain string", rule->attribute_name);
         return NULL;
     }
