@@ -1,0 +1,277 @@
+"""The httpd instance of the attacker's-view review (test_950-969): every way a
+request can reach a file (methods, WebDAV destinations, sub-requests,
+internal redirects, server-level rewrites and aliases, a reverse proxy, URL
+spellings), TLS renegotiation, SNI against Host, in an instance of its own
+with the modules that make those ways exist."""
+import http.client
+import os
+import shutil
+import ssl
+
+from conftest import COMMON, tls_vhost
+from clients import tls_context
+from httpd import RUN_USER, make_world_readable, module_available
+
+ATTACK_MODULES = (["dav", "dav_fs", "rewrite", "alias", "proxy", "proxy_http", "dir",
+                   "negotiation", "include", "autoindex"]
+                  + (["http2"] if module_available("http2") else []))
+ATTACK_PORTS = ["atk", "atkback", "atkdecode", "atknodecode", "atkreneg", "atksni"]
+
+VICTIM = "0004f2000001"        # pki device "valid"
+ATTACKER = "0004f20000aa"      # pki device "attacker"
+EXPIRED = "0004f2000002"       # pki device "expired" (vendor-issued, expired)
+DEVICES = {ATTACKER: "attacker", EXPIRED: "expired", VICTIM: "valid"}
+
+# What every test may leave in the error log: refusals by authorization
+# (ours and mod_authz_core's).
+DENIALS = [r"PA00101", r"AH01630"]
+
+DIRS = r"""
+    DavLockDB {root}/dav/lockdb
+    # The documented per-phone tree, with a shared file.
+    <Directory {root}/htdocs/cfg>
+        Require provauth-mac
+        <Files "000000000000.cfg">
+            Require provauth-device
+        </Files>
+    </Directory>
+    # The documented upload setup: phones PUT and read back <MAC>-phone.cfg.
+    <Directory {root}/htdocs/dav>
+        Dav On
+        Require provauth-mac
+    </Directory>
+    <Directory {root}/htdocs/davtree>
+        Dav On
+        Require provauth-mac path
+    </Directory>
+    # Error documents that are another phone's file: in the same directory
+    # (httpd skips authorization) and in another one (httpd authorizes).
+    <Directory {root}/htdocs/e403>
+        ErrorDocument 403 /e403/0004f2000001.cfg
+        ErrorDocument 404 /e403/0004f2000001.cfg
+        Require provauth-mac
+    </Directory>
+    <Directory {root}/htdocs/eother>
+        ErrorDocument 404 /cfg/0004f2000001.cfg
+        Require provauth-mac
+    </Directory>
+    # An index name that is another directory's file of another phone.
+    <Directory {root}/htdocs/idx>
+        DirectoryIndex /cfg/0004f2000001.cfg
+        Require provauth-mac path
+    </Directory>
+    <Directory {root}/htdocs/mv>
+        Options +MultiViews
+        AddType text/plain .cfg
+        Require provauth-mac
+    </Directory>
+    # Pages an administrator wrote: includes of other files.
+    <Directory {root}/htdocs/inc>
+        Options +IncludesNOEXEC
+        AddOutputFilter INCLUDES .shtml
+        Require provauth-mac
+    </Directory>
+    # A listing open to every phone, files only to their own phone.
+    <Directory {root}/htdocs/ai>
+        Options +Indexes
+        DirectoryIndex disabled
+        <RequireAny>
+            Require provauth-mac
+            Require expr "%{{REQUEST_URI}} == '/ai/'"
+        </RequireAny>
+    </Directory>
+    <Directory {root}/htdocs/pi>
+        AcceptPathInfo On
+        Require provauth-mac
+    </Directory>
+    # Negations whose provider runs into an internal error (PATH_INFO that
+    # is not the end of the URL, made by a server-level rewrite).
+    <Directory {root}/htdocs/neg>
+        AcceptPathInfo On
+        <RequireAll>
+            Require all granted
+            Require not provauth-mac
+        </RequireAll>
+    </Directory>
+    <Directory {root}/htdocs/negnone>
+        AcceptPathInfo On
+        <RequireAll>
+            Require all granted
+            <RequireNone>
+                Require provauth-mac
+            </RequireNone>
+        </RequireAll>
+    </Directory>
+    <Directory {root}/htdocs/negany>
+        AcceptPathInfo On
+        AuthType Basic
+        AuthName "provisioning"
+        AuthUserFile {root}/htpasswd
+        <RequireAny>
+            Require provauth-mac
+            Require valid-user
+        </RequireAny>
+    </Directory>
+    # Server-level mappings from a URL to a file.
+    RewriteEngine On
+    RewriteRule ^/drop/([0-9a-f]{{12}})/ {root}/htdocs/cfg/$1.cfg
+    RewriteRule ^/ptdrop/([0-9a-f]{{12}})/ /cfg/$1.cfg [PT]
+    RewriteCond %{{QUERY_STRING}} ^mac=([0-9a-f]{{12}})$
+    RewriteRule ^/qs/[0-9a-f]{{12}}\.cfg$ {root}/htdocs/cfg/%1.cfg
+    RewriteRule ^/(neg|negnone|negany)pi/ {root}/htdocs/$1/0004f20000aa.cfg/fixed
+    AliasMatch ^/am/([0-9a-f]{{12}}) {root}/htdocs/cfg/$1.cfg
+    # A reverse proxy to a back end that serves the same files: it strips
+    # path parameters (as servlet containers do) and takes PATH_INFO.
+    ProxyPass /px/ http://127.0.0.1:{atkback}/cfg/
+    <Location /px/>
+        Require provauth-mac
+    </Location>"""
+
+BACKEND = r"""
+<VirtualHost 127.0.0.1:{atkback}>
+    ServerName backend
+    RewriteEngine On
+    RewriteRule ^(/[^;]*);.*$ $1
+    <Directory {root}/htdocs/cfg>
+        AcceptPathInfo On
+    </Directory>
+</VirtualHost>
+"""
+
+# Per-directory SSLVerifyClient: a renegotiation (TLS 1.2) or post-handshake
+# authentication (TLS 1.3) asks for the certificate.
+RENEG_DIRS = r"""
+    <Directory {root}/htdocs/cfg>
+        SSLVerifyClient optional_no_ca
+        Require provauth-mac
+    </Directory>
+    <Directory {root}/htdocs/dev>
+        SSLVerifyClient require
+        Require provauth-device
+    </Directory>"""
+
+SNI_DIRS = r"""
+    <Directory {root}/htdocs/cfg>
+        Require provauth-mac
+    </Directory>"""
+
+# Startup lines of this instance: PA00003 for the renegotiation vhost.
+STARTUP = [r"PA00003: ProvAuthAcceptExpired On for the virtual host localhost"]
+
+
+def attack_body(pki, ports):
+    intermediates = f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
+    h2 = "\n    Protocols h2 http/1.1" if module_available("http2") else ""
+    accept = "    ProvAuthAcceptExpired On\n" + intermediates + h2
+    body = COMMON
+    for key in ports:
+        body += f"Listen 127.0.0.1:{{{key}}}\n"
+    body += tls_vhost(pki, "atk", "optional_no_ca", accept, DIRS)
+    body += tls_vhost(pki, "atkdecode", "optional_no_ca",
+                      accept + "\n    AllowEncodedSlashes On", DIRS)
+    body += tls_vhost(pki, "atknodecode", "optional_no_ca",
+                      accept + "\n    AllowEncodedSlashes NoDecode", DIRS)
+    body += BACKEND
+    body += tls_vhost(pki, "atkreneg", "none", accept, RENEG_DIRS)
+    # b.test first: the default virtual host of the port (no SNI, unknown Host).
+    body += tls_vhost(pki, "atksni", "require", intermediates + h2, SNI_DIRS,
+                      server_name="b.test")
+    body += tls_vhost(pki, "atksni", "require", accept, SNI_DIRS, server_name="a.test")
+    return body
+
+
+def secret(path):
+    """What the test tree holds in a file."""
+    return f"secret of {path}\n".encode()
+
+
+ATTACK_FILES = {
+    "cfg": [VICTIM + ".cfg", ATTACKER + ".cfg", EXPIRED + ".cfg", "000000000000.cfg"],
+    "e403": [VICTIM + ".cfg"],
+    "eother": [],
+    f"idx/{ATTACKER}": [],
+    f"idx/{VICTIM}": [],
+    "mv": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "inc": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "ai": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "pi": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "neg": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "negnone": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "negany": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "dev": ["firmware.ld"],
+}
+WRITABLE = ["dav", "davtree"]
+
+# Pages of the attacker's name that pull in the victim's file (and a
+# control that pulls in the attacker's own).
+INCLUDES = {
+    f"{ATTACKER}-file.shtml": f'[<!--#include file="{VICTIM}.cfg" -->]\n',
+    f"{ATTACKER}-virtual.shtml": f'[<!--#include virtual="{VICTIM}.cfg" -->]\n',
+    f"{ATTACKER}-other-dir.shtml": f'[<!--#include virtual="/cfg/{VICTIM}.cfg" -->]\n',
+    f"{ATTACKER}-fsize.shtml": f'[<!--#fsize virtual="{VICTIM}.cfg" -->]'
+                               f'[<!--#flastmod file="{VICTIM}.cfg" -->]\n',
+    f"{ATTACKER}-own.shtml": f'[<!--#include file="{ATTACKER}.cfg" -->]'
+                             f'[<!--#fsize file="{ATTACKER}.cfg" -->]\n',
+}
+
+
+def attack_files(root):
+    htdocs = os.path.join(root, "htdocs")
+    for directory, names in ATTACK_FILES.items():
+        os.makedirs(os.path.join(htdocs, directory), exist_ok=True)
+        for name in names:
+            with open(os.path.join(htdocs, directory, name), "w") as out:
+                out.write(f"secret of {directory}/{name}\n")
+    for name, text in INCLUDES.items():
+        with open(os.path.join(htdocs, "inc", name), "w") as out:
+            out.write(text)
+    os.makedirs(os.path.join(root, "dav"), exist_ok=True)
+    shutil.chown(os.path.join(root, "dav"), user=RUN_USER, group=RUN_USER)
+    for directory in WRITABLE:
+        path = os.path.join(htdocs, directory)
+        os.makedirs(path, exist_ok=True)
+        shutil.chown(path, user=RUN_USER, group=RUN_USER)
+    make_world_readable(htdocs)
+    for directory, dirs, files in os.walk(htdocs):
+        for name in dirs:
+            os.chmod(os.path.join(directory, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)
+
+
+def on_disk(server, path):
+    """The bytes of a served path on disk, or None."""
+    try:
+        with open(os.path.join(server.root, "htdocs", path.lstrip("/")), "rb") as data:
+            return data.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def request(pki, server, method, path, device, body=None, headers=None, port="atk",
+            sni="localhost"):
+    """One request, the path sent as it is; returns (status, lower-cased
+    headers, body bytes), status 0 when the connection failed."""
+    ctx = tls_context(pki, device) if device else tls_context(pki)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.ports[port], context=ctx,
+                                       timeout=10)
+    sent = {"Host": sni}
+    sent.update(headers or {})
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in sent.items():
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+    except (ssl.SSLError, OSError, http.client.HTTPException) as err:
+        return 0, {"error": str(err)}, b""
+    finally:
+        conn.close()
+
+
+def destination(server, path, port="atk"):
+    return f"https://localhost:{server.ports[port]}{path}"
