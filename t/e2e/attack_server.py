@@ -6,6 +6,7 @@ with the modules that make those ways exist."""
 import http.client
 import os
 import shutil
+import socket
 import ssl
 
 from conftest import COMMON, tls_vhost
@@ -34,6 +35,16 @@ DIRS = r"""
         <Files "000000000000.cfg">
             Require provauth-device
         </Files>
+    </Directory>
+    # Vendor pinning: each directory trusts one vendor's root (HTTP/2 streams
+    # of one connection need a verdict per trust configuration).
+    <Directory {root}/htdocs/pinned>
+        ProvAuthCACertificateFile @POLY_ROOT@
+        Require provauth-mac
+    </Directory>
+    <Directory {root}/htdocs/yea>
+        ProvAuthCACertificateFile @YEALINK_ROOT@
+        Require provauth-mac
     </Directory>
     # The documented upload setup: phones PUT and read back <MAC>-phone.cfg.
     <Directory {root}/htdocs/dav>
@@ -166,11 +177,13 @@ def attack_body(pki, ports):
     body = COMMON
     for key in ports:
         body += f"Listen 127.0.0.1:{{{key}}}\n"
-    body += tls_vhost(pki, "atk", "optional_no_ca", accept, DIRS)
+    dirs = DIRS.replace("@POLY_ROOT@", pki.path("poly-root.pem")) \
+               .replace("@YEALINK_ROOT@", pki.path("yealink-root.pem"))
+    body += tls_vhost(pki, "atk", "optional_no_ca", accept, dirs)
     body += tls_vhost(pki, "atkdecode", "optional_no_ca",
-                      accept + "\n    AllowEncodedSlashes On", DIRS)
+                      accept + "\n    AllowEncodedSlashes On", dirs)
     body += tls_vhost(pki, "atknodecode", "optional_no_ca",
-                      accept + "\n    AllowEncodedSlashes NoDecode", DIRS)
+                      accept + "\n    AllowEncodedSlashes NoDecode", dirs)
     body += BACKEND
     body += tls_vhost(pki, "atkreneg", "none", accept, RENEG_DIRS)
     # b.test first: the default virtual host of the port (no SNI, unknown Host).
@@ -199,6 +212,8 @@ ATTACK_FILES = {
     "negnone": [VICTIM + ".cfg", ATTACKER + ".cfg"],
     "negany": [VICTIM + ".cfg", ATTACKER + ".cfg"],
     "dev": ["firmware.ld"],
+    "pinned": [VICTIM + ".cfg", ATTACKER + ".cfg"],
+    "yea": [ATTACKER + ".cfg", "001565000010.cfg"],
 }
 WRITABLE = ["dav", "davtree"]
 
@@ -249,10 +264,11 @@ def on_disk(server, path):
 
 
 def request(pki, server, method, path, device, body=None, headers=None, port="atk",
-            sni="localhost"):
+            sni="localhost", context=None):
     """One request, the path sent as it is; returns (status, lower-cased
-    headers, body bytes), status 0 when the connection failed."""
-    ctx = tls_context(pki, device) if device else tls_context(pki)
+    headers, body bytes), status 0 when the connection failed.  context:
+    an SSLContext of the caller's instead of the device's."""
+    ctx = context or (tls_context(pki, device) if device else tls_context(pki))
     conn = http.client.HTTPSConnection("127.0.0.1", server.ports[port], context=ctx,
                                        timeout=10)
     sent = {"Host": sni}
@@ -275,3 +291,49 @@ def request(pki, server, method, path, device, body=None, headers=None, port="at
 
 def destination(server, path, port="atk"):
     return f"https://localhost:{server.ports[port]}{path}"
+
+
+def h2_streams(pki, server, device, port, sni, requests):
+    """One HTTP/2 connection (SNI sni), one stream per (:authority, :path),
+    all sent before any answer is read; the :status of each (0: reset or
+    never answered)."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    ctx = tls_context(pki, device)
+    ctx.set_alpn_protocols(["h2"])
+    raw = socket.create_connection(("127.0.0.1", server.ports[port]), timeout=10)
+    sock = ctx.wrap_socket(raw, server_hostname=sni)
+    assert sock.selected_alpn_protocol() == "h2"
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    ids = []
+    for authority, path in requests:
+        stream = conn.get_next_available_stream_id()
+        conn.send_headers(stream, [(":method", "GET"), (":scheme", "https"),
+                                   (":authority", authority), (":path", path)],
+                          end_stream=True)
+        ids.append(stream)
+    sock.sendall(conn.data_to_send())
+    status, done = {}, set()
+    try:
+        while len(done) < len(ids):
+            data = sock.recv(65536)
+            if not data:
+                break
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    status[event.stream_id] = int(dict(event.headers)[b":status"])
+                elif isinstance(event, h2.events.DataReceived):
+                    conn.acknowledge_received_data(event.flow_controlled_length,
+                                                   event.stream_id)
+                elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    done.add(event.stream_id)
+                elif isinstance(event, h2.events.ConnectionTerminated):
+                    done.update(ids)
+            sock.sendall(conn.data_to_send())
+    except (ssl.SSLError, OSError):
+        pass
+    sock.close()
+    return [status.get(stream, 0) for stream in ids]
