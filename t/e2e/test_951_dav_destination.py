@@ -81,23 +81,25 @@ def spellings(server):
 
 class TestDestinationSpellings:
     @pytest.mark.parametrize("method", ["COPY", "MOVE"])
-    @pytest.mark.parametrize("overwrite", ["T", "F", None])
     @pytest.mark.parametrize("index", range(29))
     def test_victims_file_is_untouched(self, pki, attack_httpd, denials, victim_file,
-                                       method, overwrite, index):
+                                       method, index):
         target = spellings(attack_httpd)[index]
-        own = own_file(pki, attack_httpd, ATTACKER)
-        before = on_disk(attack_httpd, victim_file)
-        headers = {"Destination": target}
-        if overwrite:
-            headers["Overwrite"] = overwrite
-        status, _, _ = request(pki, attack_httpd, method, own, "attacker", headers=headers)
-        assert on_disk(attack_httpd, victim_file) == before, \
-            f"{method} to {target}: the victim's file changed ({status})"
-        assert victim_names(attack_httpd) == [f"{VICTIM}-phone.cfg"], \
-            f"{method} to {target} ({status}) left files of the victim's name"
-        assert not 200 <= status < 300 or VICTIM not in target.lower(), \
-            f"{method} to {target}: {status}"
+        for overwrite in ("T", "F", None):
+            own = own_file(pki, attack_httpd, ATTACKER)
+            before = on_disk(attack_httpd, victim_file)
+            headers = {"Destination": target}
+            if overwrite:
+                headers["Overwrite"] = overwrite
+            status, _, _ = request(pki, attack_httpd, method, own, "attacker",
+                                   headers=headers)
+            assert on_disk(attack_httpd, victim_file) == before, \
+                f"{method} to {target} (Overwrite {overwrite}): the victim's file " \
+                f"changed ({status})"
+            assert victim_names(attack_httpd) == [f"{VICTIM}-phone.cfg"], \
+                f"{method} to {target} ({status}) left files of the victim's name"
+            assert not 200 <= status < 300 or VICTIM not in target.lower(), \
+                f"{method} to {target}: {status}"
 
 
 class TestCollections:
