@@ -4,6 +4,7 @@ internal redirects, server-level rewrites and aliases, a reverse proxy, URL
 spellings), TLS renegotiation, SNI against Host, in an instance of its own
 with the modules that make those ways exist."""
 import http.client
+import importlib.util
 import os
 import shutil
 import socket
@@ -291,6 +292,11 @@ def request(pki, server, method, path, device, body=None, headers=None, port="at
 
 def destination(server, path, port="atk"):
     return f"https://localhost:{server.ports[port]}{path}"
+
+
+def h2_available():
+    """mod_http2 to serve, python3-h2 to send streams of our choosing."""
+    return module_available("http2") and importlib.util.find_spec("h2") is not None
 
 
 def h2_streams(pki, server, device, port, sni, requests):

@@ -8,8 +8,7 @@ connection all end at b.test's policy.  Valid phones are served everywhere
 (the control: the requests themselves are fine)."""
 import pytest
 
-from attack_server import DENIALS, EXPIRED, VICTIM, h2_streams
-from httpd import module_available
+from attack_server import DENIALS, EXPIRED, VICTIM, h2_available, h2_streams
 from tls_session import Client
 
 A_HOSTS = ["a.test", "A.TEST", "a.test.", "a.test:{port}", "A.test:{port}"]
@@ -70,7 +69,7 @@ class TestHostSpellings:
         assert reply.status == 200, str(reply)
 
 
-@pytest.mark.skipif(not module_available("http2"), reason="mod_http2 not installed")
+@pytest.mark.skipif(not h2_available(), reason="mod_http2 or python3-h2 not installed")
 class TestHttp2Coalescing:
     AUTHORITIES = ["a.test", "b.test", "a.test", "127.0.0.1", "a.test"]
 

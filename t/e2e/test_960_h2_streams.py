@@ -7,11 +7,10 @@ phone's, a trusted verdict under one root into a directory pinned to
 another)."""
 import pytest
 
-from attack_server import ATTACKER, DENIALS, VICTIM, h2_streams, request
-from httpd import module_available
+from attack_server import ATTACKER, DENIALS, VICTIM, h2_available, h2_streams, request
 
-pytestmark = pytest.mark.skipif(not module_available("http2"),
-                                reason="mod_http2 not installed")
+pytestmark = pytest.mark.skipif(not h2_available(),
+                                reason="mod_http2 or python3-h2 not installed")
 
 PATHS = [f"/cfg/{ATTACKER}.cfg", f"/cfg/{VICTIM}.cfg", f"/pinned/{ATTACKER}.cfg",
          f"/pinned/{VICTIM}.cfg", f"/yea/{ATTACKER}.cfg", "/open/shared.cfg",
