@@ -480,7 +480,8 @@ static authz_status refuse(request_rec *r, provauth_request_t *state,
  * noted for the log: a DENY, or under negation a GRANT (a negated DENY is
  * only neutral). */
 static authz_status answer(request_rec *r, const char *provider,
-                           const provauth_require_t *require, const char *url_path)
+                           const provauth_require_t *require, const char *url_path,
+                           const char *file_path)
 {
     provauth_request_t *state = request_state(r);
     provauth_facts_t facts;
@@ -492,6 +493,7 @@ static authz_status answer(request_rec *r, const char *provider,
     state->provider_ran = 1;
     request_facts(state, &facts);
     facts.url_path = url_path;
+    facts.served_file = file_path;
     facts.allowlist = require->list;
     facts.allowlist_name = require->list_path;
     switch (provauth_decide(&facts, require->requirement, &reason, r->pool)) {
@@ -526,7 +528,7 @@ static authz_status device_check(request_rec *r, const char *require_line,
                                  const void *parsed)
 {
     (void)require_line;
-    return answer(r, PROVIDER_DEVICE, parsed, NULL);
+    return answer(r, PROVIDER_DEVICE, parsed, NULL, NULL);
 }
 
 static const authz_provider device_provider = {
@@ -572,11 +574,22 @@ static const char *mapped_path(request_rec *r)
     return apr_pstrmemdup(r->pool, r->uri, uri_len - info_len);
 }
 
+/* The file system path the request is mapped to, or NULL when it is not
+ * a file's (mod_proxy's "proxy:...", a handler of its own): what a
+ * server-level RewriteRule or AliasMatch made of the URL. */
+static const char *served_file(const request_rec *r)
+{
+    if (r->filename == NULL || !ap_os_is_path_absolute(r->pool, r->filename)) {
+        return NULL;
+    }
+    return r->filename;
+}
+
 static authz_status mac_check(request_rec *r, const char *require_line,
                               const void *parsed)
 {
     (void)require_line;
-    return answer(r, PROVIDER_MAC, parsed, mapped_path(r));
+    return answer(r, PROVIDER_MAC, parsed, mapped_path(r), served_file(r));
 }
 
 static const authz_provider mac_provider = {
@@ -613,7 +626,7 @@ static authz_status allowlist_check(request_rec *r, const char *require_line,
                                     const void *parsed)
 {
     (void)require_line;
-    return answer(r, PROVIDER_ALLOWLIST, parsed, NULL);
+    return answer(r, PROVIDER_ALLOWLIST, parsed, NULL, NULL);
 }
 
 static const authz_provider allowlist_provider = {

@@ -17,6 +17,26 @@ static provauth_decision_e error(const char **reason, const char *why)
     return PROVAUTH_DECISION_ERROR;
 }
 
+/* Is the file a URL is mapped to named after a device, and not this one?
+ * Its name (with whole_path, its whole path) is read as a URL path is: a
+ * server-level RewriteRule or AliasMatch may map a URL that names this
+ * device to another device's file. */
+static int served_file_names_another_device(const provauth_mac_t *mac,
+                                            const char *served_file, int whole_path)
+{
+    const char *name = served_file;
+
+    if (served_file == NULL) {
+        return 0;
+    }
+    if (!whole_path) {
+        const char *slash = strrchr(served_file, '/');
+        name = slash ? slash + 1 : served_file;
+    }
+    return provauth_path_names_a_device(name)
+        && !provauth_mac_in_path(mac, name, whole_path);
+}
+
 provauth_decision_e provauth_decide(const provauth_facts_t *facts,
                                     provauth_requirement_e requirement,
                                     const char **reason, apr_pool_t *p)
@@ -67,6 +87,16 @@ provauth_decision_e provauth_decide(const provauth_facts_t *facts,
         return deny(reason, provauth_reason_mac_not_in_path(
                                 facts->mac, facts->url_path,
                                 requirement == PROVAUTH_REQUIRE_MAC_PATH, p));
+    }
+    if (served_file_names_another_device(facts->mac, facts->served_file,
+                                         requirement == PROVAUTH_REQUIRE_MAC_PATH)) {
+        return deny(reason, apr_psprintf(p, "MAC %s is in the requested %s, but the "
+                                         "file it is mapped to is named after another "
+                                         "device (a RewriteRule, AliasMatch or the "
+                                         "like maps this URL to another phone's file)",
+                                         facts->mac->hex,
+                                         requirement == PROVAUTH_REQUIRE_MAC_PATH
+                                             ? "path" : "file name"));
     }
     return PROVAUTH_DECISION_GRANT;
 }

@@ -375,8 +375,15 @@ static apr_status_t read_pem(file_contents_t *contents, const unsigned char *dat
             rv = APR_EINVAL;
             break;
         }
-        rv = take_pem_block(contents, label, der, der_len, p);
-        if (rv == APR_EINVAL) {
+        if (header != NULL && strstr(header, "ENCRYPTED") != NULL) {
+            /* Trust material holds no secret: an encrypted block (a key
+             * pasted in?) fails the file, and is never decrypted. */
+            *why = apr_psprintf(p, "encrypted PEM block in '%s' (block %d, %s): "
+                                "certificates and CRLs are never encrypted",
+                                path, block, label);
+            rv = APR_EINVAL;
+        }
+        else if ((rv = take_pem_block(contents, label, der, der_len, p)) == APR_EINVAL) {
             *why = apr_psprintf(p, "cannot parse PEM in '%s' (block %d, %s): %s",
                                 path, block, label, openssl_reason(p));
         }

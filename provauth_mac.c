@@ -189,6 +189,25 @@ apr_status_t provauth_mac_rule_make(provauth_mac_rule_t **rule, const char *attr
     return APR_SUCCESS;
 }
 
+/* ASN.1 string types whose bytes are the characters themselves.  OpenSSL
+ * also keeps BMP and Universal strings, BIT STRINGs, SEQUENCEs (with their
+ * own header) and unknown tags in a subject attribute, with bytes that may
+ * happen to read as a MAC: none of those is text. */
+static int is_plain_string_type(int type)
+{
+    switch (type) {
+    case V_ASN1_UTF8STRING:
+    case V_ASN1_PRINTABLESTRING:
+    case V_ASN1_IA5STRING:
+    case V_ASN1_T61STRING:
+    case V_ASN1_NUMERICSTRING:
+    case V_ASN1_VISIBLESTRING:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* The attribute's value, if it occurs exactly once and is plain text. */
 static const char *single_attribute(const X509 *leaf, const provauth_mac_rule_t *rule,
                                     size_t *len, const char **why, apr_pool_t *p)
@@ -224,8 +243,7 @@ static const char *single_attribute(const X509 *leaf, const provauth_mac_rule_t 
             return NULL;
         }
     }
-    if (ASN1_STRING_type(value) == V_ASN1_BMPSTRING
-        || ASN1_STRING_type(value) == V_ASN1_UNIVERSALSTRING) {
+    if (!is_plain_string_type(ASN1_STRING_type(value))) {
         *why = apr_psprintf(p, "%s is not a plain string", rule->attribute_name);
         return NULL;
     }
@@ -356,23 +374,47 @@ static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t le
     }
 }
 
+/* Each name in a path, in order: the last segment only (whole_path = 0) or
+ * every segment, each up to its first ';'.  What follows a ';' is a path
+ * parameter, which servlet containers and other back ends strip before
+ * they look up the file ("/cfg/<victim>.cfg;<own MAC>" is <victim>.cfg to
+ * them), so it names nothing; '/' always ends a name.  Calls found for each
+ * name until it returns 1. */
+static int any_name(const char *path, int whole_path,
+                    int (*found)(const provauth_mac_t *mac, const char *text, size_t len),
+                    const provauth_mac_t *mac)
+{
+    const char *segment = path;
+
+    if (!whole_path) {
+        const char *slash = strrchr(path, '/');
+        segment = slash ? slash + 1 : path;
+    }
+    for (;;) {
+        const char *slash = strchr(segment, '/');
+        size_t len = slash ? (size_t)(slash - segment) : strlen(segment);
+        const char *parameter = memchr(segment, ';', len);
+
+        if (found(mac, segment, parameter ? (size_t)(parameter - segment) : len)) {
+            return 1;
+        }
+        if (slash == NULL) {
+            return 0;
+        }
+        segment = slash + 1;
+    }
+}
+
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path)
 {
-    const char *haystack = url_path;
-
     if (url_path == NULL || mac->hex[0] == '\0') {
         return 0;
     }
-    if (!whole_path) {
-        const char *slash = strrchr(url_path, '/');
-        haystack = slash ? slash + 1 : url_path;
-    }
-    /* '/' is no hex digit: in the whole path, every segment has its own runs */
-    return mac_ends_a_run(mac, haystack, strlen(haystack));
+    return any_name(url_path, whole_path, mac_ends_a_run, mac);
 }
 
 int provauth_path_names_a_device(const char *text)
 {
-    return text != NULL && mac_ends_a_run(NULL, text, strlen(text));
+    return text != NULL && any_name(text, 1, mac_ends_a_run, NULL);
 }

@@ -32,6 +32,10 @@ typedef struct provauth_facts {
     const char *no_mac_reason;   /* why it has none */
     const char *url_path;        /* the path served (MAC requirements); NULL:
                                   * it could not be determined */
+    const char *served_file;     /* the file system path it is mapped to, NULL
+                                  * when none (a proxy, a handler of its own):
+                                  * if its name names a device, that must be
+                                  * this one (MAC requirements) */
     const provauth_allowlist_t *allowlist;   /* PROVAUTH_REQUIRE_ALLOWLIST; NULL:
                                               * not loaded */
     const char *allowlist_name;  /* the list's file, for reasons */

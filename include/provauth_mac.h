@@ -62,11 +62,13 @@ int provauth_mac_from_cert(const X509 *leaf, const provauth_mac_rule_t *rule,
  * device, the one whose MAC is its LAST 12 digits, and shorter runs name
  * none.  So "spa001122334455.xml" names 001122334455 and never
  * a00112233445.  Only the last path segment counts (whole_path = 0), or
- * every segment (whole_path = 1); '/' always ends a run. */
+ * every segment (whole_path = 1); '/' always ends a run.  A segment's
+ * path parameters (from its first ';' on) name nobody: back ends strip
+ * them before they look up a file. */
 int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
                          int whole_path);
 
-/* Does text (a file name or path) name any device by the rule above?  The
+/* Does text (a file name or path) name any device by the rules above?  The
  * placeholders vendors give shared files (000000000000.cfg,
  * y000000000028.cfg: ten leading zeros) name none. */
 int provauth_path_names_a_device(const char *text);

@@ -338,3 +338,21 @@ def subreq_httpd(workdir, pki):
     yield server
     server.stop()
     SERVERS.remove(server)
+
+
+# ---- the attacker's-view review (tests 950-969) ---------------------------
+# An instance of its own: a reverse proxy and its back end, server-level
+# rewrites, per-directory SSLVerifyClient and two name-based virtual hosts.
+
+@pytest.fixture(scope="session")
+def attack_httpd(workdir, pki):
+    from httpd import BASE_MODULES
+    from attack_server import (ATTACK_MODULES, ATTACK_PORTS, STARTUP, attack_body,
+                               attack_files)
+    server = _start(workdir, "attack", attack_body, pki, ATTACK_PORTS, module_path(),
+                    BASE_MODULES + ATTACK_MODULES)
+    server.allowed_startup = STARTUP_NOISE + STARTUP
+    attack_files(server.root)
+    yield server
+    server.stop()
+    SERVERS.remove(server)

@@ -265,6 +265,40 @@ START_TEST(test_path_requirement_looks_at_the_whole_path)
 }
 END_TEST
 
+START_TEST(test_url_of_the_own_name_mapped_to_another_devices_file_is_denied)
+{
+    /* RewriteRule ^/drop/([0-9a-f]{12})/ /srv/cfg/$1.cfg, asked for
+     * /drop/<other>/<own>: the URL names this device, the file another. */
+    provauth_facts_t facts = trusted_facts();
+
+    facts.url_path = "/drop/" OTHER_MAC "/" OWN_MAC;
+    facts.served_file = "/srv/cfg/" OTHER_MAC ".cfg";
+    ck_assert_decides(&facts, PROVAUTH_REQUIRE_MAC, PROVAUTH_DECISION_DENY,
+                      "the file it is mapped to is named after another device");
+    facts.url_path = "/drop/" OWN_MAC;
+    facts.served_file = "/srv/devices/" OTHER_MAC "/phone.cfg";
+    ck_assert_decides(&facts, PROVAUTH_REQUIRE_MAC_PATH, PROVAUTH_DECISION_DENY,
+                      "MAC " OWN_MAC " is in the requested path, but the file");
+}
+END_TEST
+
+START_TEST(test_file_named_after_this_device_or_no_device_is_granted)
+{
+    provauth_facts_t facts = trusted_facts();
+
+    facts.served_file = "/srv/polycom/" OWN_MAC ".cfg";
+    ck_assert_grants(&facts, PROVAUTH_REQUIRE_MAC);
+    facts.served_file = "/srv/generated/main.cfg";      /* names no device */
+    ck_assert_grants(&facts, PROVAUTH_REQUIRE_MAC);
+    facts.served_file = "/srv/" OTHER_MAC "/" OWN_MAC ".cfg";   /* only the name counts */
+    ck_assert_grants(&facts, PROVAUTH_REQUIRE_MAC);
+    facts.url_path = "/devices/" OWN_MAC "/phone.cfg";
+    facts.served_file = "/srv/3f2a9c1e-0a1b-4c2d-9e3f-0123456789ab/devices/" OWN_MAC
+                        "/phone.cfg";                   /* a UUID above the tree */
+    ck_assert_grants(&facts, PROVAUTH_REQUIRE_MAC_PATH);
+}
+END_TEST
+
 START_TEST(test_device_without_a_mac_is_denied_for_mac_requirements)
 {
     provauth_facts_t facts = trusted_facts();
@@ -310,6 +344,8 @@ Suite *decision_suite(void)
     tcase_add_test(tc, test_trusted_statuses_grant_the_device_requirement);
     tcase_add_test(tc, test_own_file_is_granted_and_another_is_denied);
     tcase_add_test(tc, test_path_requirement_looks_at_the_whole_path);
+    tcase_add_test(tc, test_url_of_the_own_name_mapped_to_another_devices_file_is_denied);
+    tcase_add_test(tc, test_file_named_after_this_device_or_no_device_is_granted);
     tcase_add_test(tc, test_device_without_a_mac_is_denied_for_mac_requirements);
     tcase_add_test(tc, test_allowlist_grants_listed_and_denies_unlisted_devices);
     suite_add_tcase(s, tc);

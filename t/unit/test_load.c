@@ -10,6 +10,7 @@
 #include <apr_errno.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
+#include <openssl/ui.h>
 #include <openssl/x509_vfy.h>
 
 #include "provauth_verify.h"
@@ -330,6 +331,66 @@ START_TEST(test_corrupt_crl_pem_fails_naming_the_file)
                   "expected failure, got APR_SUCCESS");
     ck_assert_why_mentions(why, path);
     ck_assert_ptr_null(crls);
+    free(path);
+}
+END_TEST
+
+/* Found by t/fuzz/fuzz_pem: a PEM block with encryption headers made the
+ * loaders ask for a pass phrase (OpenSSL's default callback prompts on the
+ * console, so apachectl waited for one).  Trust material holds no secret:
+ * such a file fails at once.  A UI method standing in for the console
+ * counts the prompts. */
+static int pass_phrase_prompts;
+
+static int count_prompt(UI *ui, UI_STRING *uis)
+{
+    (void)ui; (void)uis;
+    pass_phrase_prompts++;
+    return 0;
+}
+
+START_TEST(test_encrypted_pem_block_fails_without_asking_for_a_pass_phrase)
+{
+    static const char headers[] = "Proc-Type: 4,ENCRYPTED\n"
+        "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n";
+    UI_METHOD *console = UI_create_method("counting console");
+    const UI_METHOD *saved = UI_get_default_method();
+    BIO *mem = BIO_new(BIO_s_mem());
+    STACK_OF(X509_CRL) *crls = NULL;
+    STACK_OF(X509) *certs = NULL;
+    X509_STORE *anchors = NULL;
+    char *pem, *text, *first_line_end, *path;
+    const char *why = NULL;
+    long len;
+
+    ck_assert(console != NULL && mem != NULL);
+    ck_assert_int_eq(PEM_write_bio_X509(mem, acme->root), 1);
+    ck_assert_int_eq(PEM_write_bio_X509_CRL(mem, issuing_crl), 1);
+    len = BIO_get_mem_data(mem, &pem);
+    text = calloc(1, (size_t)len + sizeof(headers));
+    ck_assert_ptr_nonnull(text);
+    first_line_end = memchr(pem, '\n', (size_t)len);
+    ck_assert_ptr_nonnull(first_line_end);
+    memcpy(text, pem, (size_t)(first_line_end + 1 - pem));
+    strcat(text, headers);
+    strncat(text, first_line_end + 1, (size_t)(len - (first_line_end + 1 - pem)));
+    path = pki_write_text(dir, "encrypted.pem", text);
+
+    ck_assert_int_eq(UI_method_set_reader(console, count_prompt), 0);
+    UI_set_default_method(console);
+    pass_phrase_prompts = 0;
+    ck_assert_int_ne(provauth_load_certs(&certs, path, test_pool, &why), APR_SUCCESS);
+    ck_assert_why_mentions(why, path);
+    ck_assert_why_mentions(why, "encrypted PEM block");
+    ck_assert_int_ne(provauth_load_anchors(&anchors, path, test_pool, &why),
+                     APR_SUCCESS);
+    ck_assert_int_ne(provauth_load_crls(&crls, path, test_pool, &why), APR_SUCCESS);
+    UI_set_default_method(saved);
+    UI_destroy_method(console);
+    ck_assert_msg(pass_phrase_prompts == 0, "asked %d times for a pass phrase",
+                  pass_phrase_prompts);
+    BIO_free(mem);
+    free(text);
     free(path);
 }
 END_TEST
@@ -887,6 +948,7 @@ Suite *load_suite(void)
     tcase_add_test(tc, test_corrupt_certificate_pem_fails_naming_the_file);
     tcase_add_test(tc, test_corrupt_pem_after_good_certificate_fails);
     tcase_add_test(tc, test_corrupt_crl_pem_fails_naming_the_file);
+    tcase_add_test(tc, test_encrypted_pem_block_fails_without_asking_for_a_pass_phrase);
     tcase_add_test(tc, test_loaded_certs_are_freed_with_the_pool);
     tcase_add_test(tc, test_loaded_anchors_are_freed_with_the_pool);
     tcase_add_test(tc, test_der_certificate_file_loads_as_anchors_and_certs);

@@ -614,6 +614,46 @@ START_TEST(test_universalstring_cn_is_rejected)
 }
 END_TEST
 
+/* Found by t/fuzz/fuzz_mac_cert: OpenSSL keeps attribute values of types
+ * that are not text, and their bytes may read as a MAC. */
+START_TEST(test_bit_string_cn_whose_bits_read_as_a_mac_is_rejected)
+{
+    const pki_attr_t attrs[] = { { "CN", "0004f2abcdef", 12, V_ASN1_BIT_STRING } };
+    from_cert_t r = from_cert(device(attrs, 1), provauth_mac_rule_default());
+
+    ck_assert_rejected_why(r, "CN is not a plain string");
+}
+END_TEST
+
+START_TEST(test_cn_of_a_type_openssl_keeps_raw_is_rejected)
+{
+    /* ObjectDescriptor (tag 7): an unknown type to OpenSSL's name parser,
+     * which keeps the content bytes as they are. */
+    const pki_attr_t attrs[] = {
+        { "CN", "0004f2abcdef", 12, V_ASN1_OBJECT_DESCRIPTOR }
+    };
+    from_cert_t r = from_cert(device(attrs, 1), provauth_mac_rule_default());
+
+    ck_assert_rejected_why(r, "CN is not a plain string");
+}
+END_TEST
+
+START_TEST(test_sequence_cn_matched_by_a_regex_is_rejected)
+{
+    /* A SEQUENCE keeps its header: '0' (tag 0x30), ' ' (length 32), then
+     * 32 bytes that end in SEP<MAC>, all printable. */
+    const char value[] = "0 CP-7841-01234567-SEP0004F2ABCDEF";
+    const pki_attr_t attrs[] = {
+        { "CN", value, (int)sizeof(value) - 1, V_ASN1_SEQUENCE }
+    };
+    from_cert_t r;
+
+    ck_assert_int_eq((int)sizeof(value) - 1, 2 + 32);
+    r = from_cert(device(attrs, 1), rule("CN", "SEP([0-9A-Fa-f]{12})$"));
+    ck_assert_rejected_why(r, "CN is not a plain string");
+}
+END_TEST
+
 START_TEST(test_cn_with_leading_or_trailing_space_is_rejected)
 {
     from_cert_t r;
@@ -816,6 +856,9 @@ Suite *mac_suite(void)
     tcase_add_test(tc, test_bmpstring_cn_is_rejected);
     tcase_add_test(tc, test_bmpstring_cn_whose_bytes_read_as_a_mac_is_rejected);
     tcase_add_test(tc, test_universalstring_cn_is_rejected);
+    tcase_add_test(tc, test_bit_string_cn_whose_bits_read_as_a_mac_is_rejected);
+    tcase_add_test(tc, test_cn_of_a_type_openssl_keeps_raw_is_rejected);
+    tcase_add_test(tc, test_sequence_cn_matched_by_a_regex_is_rejected);
     tcase_add_test(tc, test_cn_with_leading_or_trailing_space_is_rejected);
     tcase_add_test(tc, test_cn_holding_a_mac_inside_other_text_is_rejected_without_regex);
     tcase_add_test(tc, test_null_leaf_is_rejected);

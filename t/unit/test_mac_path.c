@@ -222,6 +222,22 @@ START_TEST(test_path_without_slash_is_its_own_last_segment)
 }
 END_TEST
 
+START_TEST(test_path_parameters_name_nobody)
+{
+    /* A servlet container serves /cfg/<victim>.cfg for
+     * /cfg/<victim>.cfg;<attacker>: the name ends at the first ';'. */
+    ck_assert_in_path("0004f20000aa", "/cfg/0004f2000001.cfg;0004f20000aa", 0, 0);
+    ck_assert_in_path("0004f20000aa", "/cfg/0004f2000001.cfg;0004f20000aa", 1, 0);
+    ck_assert_in_path("0004f2000001", "/cfg/0004f2000001.cfg;0004f20000aa", 0, 1);
+    ck_assert_in_path("0004f20000aa", "/cfg/0004f20000aa.cfg;jsessionid=1", 0, 1);
+    ck_assert_in_path("0004f20000aa", "/tree/0004f2000001;0004f20000aa/phone.cfg", 1, 0);
+    ck_assert_in_path("0004f20000aa", "/tree/0004f20000aa;v=1/phone.cfg", 1, 1);
+    ck_assert_in_path("0004f20000aa", "/cfg/;0004f20000aa", 0, 0);
+    ck_assert(!provauth_path_names_a_device("/cfg/phone.cfg;0004f2000001"));
+    ck_assert(provauth_path_names_a_device("/cfg/0004f2000001;x/phone.cfg"));
+}
+END_TEST
+
 START_TEST(test_null_path_does_not_match)
 {
     ck_assert_in_path("0004f2abcdef", NULL, 0, 0);
@@ -250,6 +266,7 @@ Suite *mac_path_suite(void)
     tcase_add_test(tc, test_path_ending_in_slash_does_not_match_the_last_segment);
     tcase_add_test(tc, test_mac_split_across_a_slash_does_not_match);
     tcase_add_test(tc, test_path_without_slash_is_its_own_last_segment);
+    tcase_add_test(tc, test_path_parameters_name_nobody);
     tcase_add_test(tc, test_null_path_does_not_match);
     suite_add_tcase(s, tc);
     return s;
