@@ -1,5 +1,7 @@
 /* provauth_decision.c: grant, deny or error for one Require provauth-* line;
  * pure, so that every branch (the internal errors included) is unit tested. */
+#include <string.h>
+
 #include <apr_strings.h>
 
 #include "provauth_decision.h"
@@ -22,7 +24,8 @@ static provauth_decision_e error(const char **reason, const char *why)
  * server-level RewriteRule or AliasMatch may map a URL that names this
  * device to another device's file. */
 static int served_file_names_another_device(const provauth_mac_t *mac,
-                                            const char *served_file, int whole_path)
+                                            const char *served_file, int whole_path,
+                                            const char *url_path)
 {
     const char *name = served_file;
 
@@ -31,7 +34,14 @@ static int served_file_names_another_device(const provauth_mac_t *mac,
     }
     if (!whole_path) {
         const char *slash = strrchr(served_file, '/');
+        const char *url_slash = strrchr(url_path, '/');
+
         name = slash ? slash + 1 : served_file;
+        /* The usual case, on every request: the file has the URL's name,
+         * whose check has just passed, and the same name reads the same. */
+        if (strcmp(name, url_slash ? url_slash + 1 : url_path) == 0) {
+            return 0;
+        }
     }
     return provauth_path_names_a_device(name)
         && !provauth_mac_in_path(mac, name, whole_path);
@@ -89,7 +99,8 @@ provauth_decision_e provauth_decide(const provauth_facts_t *facts,
                                 requirement == PROVAUTH_REQUIRE_MAC_PATH, p));
     }
     if (served_file_names_another_device(facts->mac, facts->served_file,
-                                         requirement == PROVAUTH_REQUIRE_MAC_PATH)) {
+                                         requirement == PROVAUTH_REQUIRE_MAC_PATH,
+                                         facts->url_path)) {
         return deny(reason, apr_psprintf(p, "MAC %s is in the requested %s, but the "
                                          "file it is mapped to is named after another "
                                          "device (a RewriteRule, AliasMatch or the "
