@@ -579,9 +579,17 @@ static const char *mapped_path(request_rec *r)
  * server-level RewriteRule or AliasMatch made of the URL. */
 static const char *served_file(const request_rec *r)
 {
+#ifdef WIN32
     if (r->filename == NULL || !ap_os_is_path_absolute(r->pool, r->filename)) {
         return NULL;
     }
+#else
+    /* What ap_os_is_path_absolute says on Unix, without its allocation:
+     * this runs on every request. */
+    if (r->filename == NULL || r->filename[0] != '/') {
+        return NULL;
+    }
+#endif
     return r->filename;
 }
 

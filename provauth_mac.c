@@ -391,7 +391,8 @@ static int any_name(const char *path, int whole_path,
         segment = slash ? slash + 1 : path;
     }
     for (;;) {
-        const char *slash = strchr(segment, '/');
+        /* (after strrchr the last segment has no '/' to look for) */
+        const char *slash = whole_path ? strchr(segment, '/') : NULL;
         size_t len = slash ? (size_t)(slash - segment) : strlen(segment);
         const char *parameter = memchr(segment, ';', len);
 
