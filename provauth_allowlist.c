@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "provauth_allowlist.h"
+#include "provauth_lines.h"
 
 struct provauth_allowlist {
     uint64_t *slots;      /* MAC + 1, so that 0 marks an empty slot */
@@ -92,11 +93,6 @@ static const char *printable_excerpt(const char *text, apr_size_t len, apr_pool_
     return out;
 }
 
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
 static apr_status_t read_whole_file(char **text, apr_size_t *len, const char *path,
                                     apr_pool_t *p, const char **why)
 {
@@ -129,8 +125,9 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
 {
     provauth_allowlist_t *loaded;
     apr_pool_t *scratch, *table_pool;
-    apr_size_t len, lines = 0, slots = 16, line_no = 0;
-    char *text, *line, *next, *limit;
+    apr_size_t len, lines = 0, slots = 16, line_no = 0, line_len = 0;
+    char *text, *next;
+    const char *cursor, *line = NULL;
     apr_status_t rv;
 
     rv = apr_pool_create(&scratch, p);
@@ -162,33 +159,14 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
     loaded->slots = apr_pcalloc(table_pool, slots * sizeof(*loaded->slots));
     loaded->mask = slots - 1;
 
-    limit = text + len;
-    for (line = text; line < limit; line = next) {
-        char *end, *hash;
+    cursor = text;
+    while (provauth_next_entry(&cursor, text + len, &line_no, &line, &line_len)) {
         provauth_mac_t mac;
 
-        line_no++;
-        next = memchr(line, '\n', (apr_size_t)(limit - line));
-        end = next ? next : limit;
-        next = next ? next + 1 : limit;
-        hash = memchr(line, '#', (apr_size_t)(end - line));
-        if (hash) {
-            end = hash;
-        }
-        while (line < end && is_blank(*line)) {
-            line++;
-        }
-        while (end > line && is_blank(end[-1])) {
-            end--;
-        }
-        if (end == line) {
-            continue;
-        }
-        if (memchr(line, '\0', (apr_size_t)(end - line))
-            || !provauth_mac_parse(line, (apr_size_t)(end - line), &mac)) {
+        if (memchr(line, '\0', line_len) || !provauth_mac_parse(line, line_len, &mac)) {
             *why = apr_psprintf(p, "'%s' line %" APR_SIZE_T_FMT ": '%s' is not a "
                                 "MAC address", path, line_no,
-                                printable_excerpt(line, (apr_size_t)(end - line), p));
+                                printable_excerpt(line, line_len, p));
             apr_pool_destroy(scratch);
             apr_pool_destroy(table_pool);
             return APR_EINVAL;

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "provauth_pin.h"
+#include "provauth_lines.h"
 
 typedef struct {
     uint64_t mac;                   /* the 48-bit MAC */
@@ -260,11 +261,6 @@ static const char *printable(const char *text, apr_size_t len, apr_pool_t *p)
     return out;
 }
 
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r';
-}
-
 /* One line of a pin file, comment and blanks already cut off: the pin, or
  * why not (*why from p). */
 static int parse_pin(const char *line, apr_size_t len, provauth_mac_t *mac,
@@ -272,11 +268,11 @@ static int parse_pin(const char *line, apr_size_t len, provauth_mac_t *mac,
 {
     apr_size_t mac_len = 0, fp_start, fp_len;
 
-    while (mac_len < len && !is_blank(line[mac_len])) {
+    while (mac_len < len && !provauth_is_blank(line[mac_len])) {
         mac_len++;
     }
     fp_start = mac_len;
-    while (fp_start < len && is_blank(line[fp_start])) {
+    while (fp_start < len && provauth_is_blank(line[fp_start])) {
         fp_start++;
     }
     fp_len = len - fp_start;
@@ -340,8 +336,8 @@ apr_status_t provauth_pins_parse(provauth_pins_t **loaded, const char *text,
 {
     provauth_pins_t *pins;
     apr_pool_t *table_pool;
-    apr_size_t lines = 1, slots = 16, line_no = 0;
-    const char *line, *next, *limit = text + len;
+    apr_size_t lines = 1, slots = 16, line_no = 0, line_len = 0;
+    const char *cursor, *line = NULL, *next, *limit = text + len;
     apr_status_t rv;
 
     for (next = text; (next = memchr(next, '\n', (apr_size_t)(limit - next))); next++) {
@@ -367,29 +363,13 @@ apr_status_t provauth_pins_parse(provauth_pins_t **loaded, const char *text,
     pins->by_fp = apr_pcalloc(table_pool, slots * sizeof(*pins->by_fp));
     pins->mask = slots - 1;
 
-    for (line = text; line < limit; line = next) {
-        const char *end, *hash, *problem = NULL;
+    cursor = text;
+    while (provauth_next_entry(&cursor, limit, &line_no, &line, &line_len)) {
+        const char *problem = NULL;
         provauth_mac_t mac;
         provauth_fingerprint_t fp;
 
-        line_no++;
-        next = memchr(line, '\n', (apr_size_t)(limit - line));
-        end = next ? next : limit;
-        next = next ? next + 1 : limit;
-        hash = memchr(line, '#', (apr_size_t)(end - line));
-        if (hash) {
-            end = hash;
-        }
-        while (line < end && is_blank(*line)) {
-            line++;
-        }
-        while (end > line && is_blank(end[-1])) {
-            end--;
-        }
-        if (end == line) {
-            continue;
-        }
-        if (!parse_pin(line, (apr_size_t)(end - line), &mac, &fp, &problem, p)
+        if (!parse_pin(line, line_len, &mac, &fp, &problem, p)
             || !add_pin(pins, &mac, &fp, line_no, &problem, p)) {
             *why = apr_psprintf(p, "'%s' line %" APR_SIZE_T_FMT ": %s", name, line_no,
                                 problem);
