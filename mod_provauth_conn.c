@@ -570,10 +570,17 @@ int provauth_conn_check_vhost(request_rec *r)
     const provauth_handshake_t *policy;
     const char *problem;
     X509 *peer;
+    int accepts_expired;
 
     /* Initial requests only, as mod_ssl: an ErrorDocument for our own 421
      * must not be refused again. */
-    if (!ap_is_initial_req(r) || (conn = provauth_conn_get(r->connection)) == NULL
+    if (!ap_is_initial_req(r) || (conn = provauth_conn_get(r->connection)) == NULL) {
+        return DECLINED;
+    }
+    /* The usual case, every request: this virtual host forgives dates and
+     * the handshake forgave nothing else. */
+    accepts_expired = provauth_server_conf(r->server)->accept_expired == 1;
+    if ((accepts_expired && !conn->handshake.forgave_pin)
         || (peer = SSL_get0_peer_certificate(conn->ssl)) == NULL) {
         return DECLINED;
     }
@@ -582,7 +589,7 @@ int provauth_conn_check_vhost(request_rec *r)
         log_pin_refusal(r, conn, provauth_handshake_policy(conn->ssl), peer);
         return HTTP_MISDIRECTED_REQUEST;
     }
-    if (provauth_server_conf(r->server)->accept_expired == 1) {
+    if (accepts_expired) {
         return DECLINED;
     }
     policy = provauth_handshake_policy(conn->ssl);
