@@ -334,75 +334,66 @@ static const char lower_hex[256] = {
     ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f'
 };
 
-/* Does a maximal run of hex digits in text[0..len) end in the MAC (any MAC
- * but a shared file's placeholder when mac is NULL)?  Only a run's last 12
- * digits name a device, so one run names at most one.  One pass with a
- * table lookup per character: every request's path goes through here. */
-static int mac_ends_a_run(const provauth_mac_t *mac, const char *text, size_t len)
+/* Do the 12 hex digits at digits name the MAC (any MAC but a shared
+ * file's placeholder when mac is NULL)?  Names are usually written in
+ * lower case: compared as they are first, then digit by digit. */
+static int digits_name(const provauth_mac_t *mac, const unsigned char *digits)
 {
-    const unsigned char *c = (const unsigned char *)text, *end = c + len;
-    size_t run = 0;
+    size_t j;
 
-    for (;; c++) {
-        if (c < end && lower_hex[*c]) {
-            run++;
-            continue;
-        }
-        if (run >= PROVAUTH_MAC_LEN) {
-            const unsigned char *digits = c - PROVAUTH_MAC_LEN;
-
-            if (mac == NULL) {
-                if (strncmp((const char *)digits, "0000000000", 10) != 0) {
-                    return 1;
-                }
-            }
-            else {
-                size_t j;
-
-                for (j = 0; j < PROVAUTH_MAC_LEN && lower_hex[digits[j]] == mac->hex[j];
-                     j++) {
-                }
-                if (j == PROVAUTH_MAC_LEN) {
-                    return 1;
-                }
-            }
-        }
-        if (c >= end) {
-            return 0;
-        }
-        run = 0;
+    if (mac == NULL) {
+        return strncmp((const char *)digits, "0000000000", 10) != 0;
     }
+    if (memcmp(digits, mac->hex, PROVAUTH_MAC_LEN) == 0) {
+        return 1;
+    }
+    for (j = 0; j < PROVAUTH_MAC_LEN && lower_hex[digits[j]] == mac->hex[j]; j++) {
+    }
+    return j == PROVAUTH_MAC_LEN;
 }
 
-/* Each name in a path, in order: the last segment only (whole_path = 0) or
- * every segment, each up to its first ';'.  What follows a ';' is a path
- * parameter, which servlet containers and other back ends strip before
- * they look up the file ("/cfg/<victim>.cfg;<own MAC>" is <victim>.cfg to
- * them), so it names nothing; '/' always ends a name.  Calls found for each
- * name until it returns 1. */
-static int any_name(const char *path, int whole_path,
-                    int (*found)(const provauth_mac_t *mac, const char *text, size_t len),
-                    const provauth_mac_t *mac)
+/* Does a name in path end a maximal run of hex digits with the MAC?  The
+ * names are the last segment only (whole_path = 0) or every segment, each
+ * up to its first ';'.  Only a run's last 12 digits name a device, so one
+ * run names at most one.  What follows a ';' is a path parameter, which
+ * servlet containers and other back ends strip before they look up the
+ * file ("/cfg/<victim>.cfg;<own MAC>" is <victim>.cfg to them), so it
+ * names nothing; '/' always ends a name.  One pass, a table lookup per
+ * character and no length taken first: every request's path goes
+ * through here. */
+static int names_device(const provauth_mac_t *mac, const char *path, int whole_path)
 {
-    const char *segment = path;
+    const unsigned char *c = (const unsigned char *)path;
 
     if (!whole_path) {
         const char *slash = strrchr(path, '/');
-        segment = slash ? slash + 1 : path;
+
+        if (slash != NULL) {
+            c = (const unsigned char *)slash + 1;
+        }
     }
     for (;;) {
-        /* (after strrchr the last segment has no '/' to look for) */
-        const char *slash = whole_path ? strchr(segment, '/') : NULL;
-        size_t len = slash ? (size_t)(slash - segment) : strlen(segment);
-        const char *parameter = memchr(segment, ';', len);
+        const unsigned char *run = c;
 
-        if (found(mac, segment, parameter ? (size_t)(parameter - segment) : len)) {
+        while (lower_hex[*c]) {   /* '\0' is no hex digit: ends the run */
+            c++;
+        }
+        if (c - run >= PROVAUTH_MAC_LEN && digits_name(mac, c - PROVAUTH_MAC_LEN)) {
             return 1;
         }
-        if (slash == NULL) {
+        if (*c == '\0') {
             return 0;
         }
-        segment = slash + 1;
+        if (*c == ';') {
+            /* the rest of this segment is a parameter: on to the next */
+            const char *slash = whole_path ? strchr((const char *)c, '/') : NULL;
+
+            if (slash == NULL) {
+                return 0;
+            }
+            c = (const unsigned char *)slash;
+        }
+        c++;   /* any other character, '/' too, ends the run */
     }
 }
 
@@ -412,10 +403,10 @@ int provauth_mac_in_path(const provauth_mac_t *mac, const char *url_path,
     if (url_path == NULL || mac->hex[0] == '\0') {
         return 0;
     }
-    return any_name(url_path, whole_path, mac_ends_a_run, mac);
+    return names_device(mac, url_path, whole_path);
 }
 
 int provauth_path_names_a_device(const char *text)
 {
-    return text != NULL && any_name(text, 1, mac_ends_a_run, NULL);
+    return text != NULL && names_device(NULL, text, 1);
 }
