@@ -48,11 +48,47 @@ typedef struct {
     const char *pin_file;                /* and where */
     const char *would_deny;              /* ProvAuthReportOnly: the first refusal
                                           * not enforced (PA00120 written) */
+    const apr_table_t *variables;        /* the verdict's ready-made variables */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
 {
     return !state->internal_error && PROVAUTH_STATUS_IS_TRUSTED(state->status);
+}
+
+/* The variables of a request's verdict: added to env, which holds none of
+ * them yet. */
+static void add_variables(apr_table_t *env, provauth_status_e status, const char *error,
+                          const char *days_left, const provauth_mac_t *mac)
+{
+    apr_table_addn(env, "PROVAUTH_STATUS", provauth_status_name(status));
+    if (status == PROVAUTH_STATUS_FAILED) {
+        apr_table_addn(env, "PROVAUTH_ERROR", error);
+    }
+    if (days_left != NULL) {
+        apr_table_addn(env, "PROVAUTH_DAYS_LEFT", days_left);
+    }
+    if (mac != NULL) {
+        apr_table_addn(env, "PROVAUTH_MAC", mac->hex);
+    }
+}
+
+const apr_table_t *provauth_verdict_variables(apr_pool_t *p,
+                                              const provauth_cached_verdict_t *cached,
+                                              const provauth_cached_mac_t *mac)
+{
+    /* as large as httpd makes a request's table: the copies of it are
+     * request tables, which other modules go on filling */
+    apr_table_t *variables = apr_table_make(p, 25);
+    provauth_status_e status = cached->verdict.status;
+
+    /* What request_state gives a request of this verdict (a leaf, so a
+     * status other than NONE); only a trusted certificate's MAC, which
+     * applications use as identity. */
+    add_variables(variables, status, cached->verdict.reason,
+                  status != PROVAUTH_STATUS_NONE ? cached->days_left_text : NULL,
+                  mac->has_mac && PROVAUTH_STATUS_IS_TRUSTED(status) ? &mac->mac : NULL);
+    return variables;
 }
 
 static void set_variables(request_rec *r, const provauth_request_t *state)
@@ -62,25 +98,26 @@ static void set_variables(request_rec *r, const provauth_request_t *state)
     /* Only a trusted certificate's MAC: applications use it as identity. */
     int mac = state->has_mac && device_trusted(state);
 
+    /* Authorization usually runs before any module fills the table: then
+     * nothing is there to replace, and a copy of the connection's
+     * ready-made variables becomes the table (per request, that is most of
+     * what the variables cost: a copy is two allocations and two memcpy,
+     * adding them one by one is a lookup and an index update each). */
+    if (apr_is_empty_table(env)) {
+        if (state->variables != NULL) {
+            r->subprocess_env = apr_table_copy(r->pool, state->variables);
+            return;
+        }
+        if (state->verdict != NULL) {
+            days_left = apr_ltoa(r->pool, state->verdict->days_left);
+        }
+        add_variables(env, state->status, state->denial_reason, days_left,
+                      mac ? &state->mac : NULL);
+        return;
+    }
     if (state->verdict != NULL) {
         days_left = state->cached ? state->cached->days_left_text
                                   : apr_ltoa(r->pool, state->verdict->days_left);
-    }
-    /* Authorization usually runs before any module fills the table: then
-     * nothing is there to replace and plain adds do (per request, that is
-     * most of what the variables cost). */
-    if (apr_is_empty_table(env)) {
-        apr_table_addn(env, "PROVAUTH_STATUS", provauth_status_name(state->status));
-        if (state->status == PROVAUTH_STATUS_FAILED) {
-            apr_table_addn(env, "PROVAUTH_ERROR", state->denial_reason);
-        }
-        if (days_left != NULL) {
-            apr_table_addn(env, "PROVAUTH_DAYS_LEFT", days_left);
-        }
-        if (mac) {
-            apr_table_addn(env, "PROVAUTH_MAC", state->mac.hex);
-        }
-        return;
     }
     apr_table_setn(env, "PROVAUTH_STATUS", provauth_status_name(state->status));
     if (state->status == PROVAUTH_STATUS_FAILED) {
@@ -164,6 +201,7 @@ static provauth_request_t *request_state(request_rec *r)
         state->has_mac = mac->has_mac;
         state->mac = mac->mac;
         state->no_mac_reason = mac->no_mac_reason;
+        state->variables = mac->variables;
     }
     else {
         state->no_mac_reason = state->denial_reason;

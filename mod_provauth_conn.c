@@ -143,6 +143,7 @@ static const provauth_cached_mac_t *cached_mac(provauth_conn_t *conn,
     entry->rule = rule;
     entry->has_mac = provauth_mac_from_cert(cached->leaf, rule, &entry->mac,
                                             &entry->no_mac_reason, conn->pool);
+    entry->variables = provauth_verdict_variables(conn->pool, cached, entry);
     entry->next = cached->macs;
     cached->macs = entry;
     return entry;
@@ -396,7 +397,8 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
     case PROVAUTH_OUTCOME_SEEN:
         break;
     }
-    if (report->mac != NULL) {
+    if (report->mac != NULL && !pending->has_mac) {
+        /* the verdict's MAC, the same on every request */
         pending->has_mac = 1;
         pending->mac = *report->mac;
     }

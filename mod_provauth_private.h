@@ -56,6 +56,8 @@ typedef struct {
 
 /* Each file directive keeps its path (for messages) beside what was loaded. */
 typedef struct {
+    int set;                              /* a directive of ours was read here:
+                                           * 0 lets merge skip the section */
     const char *ca_file;                  /* NULL: unset */
     X509_STORE *anchors;
     const char *intermediate_file;        /* NULL: unset */
@@ -165,6 +167,8 @@ typedef struct provauth_cached_mac {
     int has_mac;
     provauth_mac_t mac;
     const char *no_mac_reason;            /* why not, when !has_mac */
+    const apr_table_t *variables;         /* the PROVAUTH_* variables of this
+                                           * verdict and MAC, for requests */
 } provauth_cached_mac_t;
 
 struct provauth_registry_pending;
@@ -186,6 +190,12 @@ typedef struct provauth_cached_verdict {
 } provauth_cached_verdict_t;
 
 typedef struct provauth_conn provauth_conn_t;
+
+/* The PROVAUTH_* variables a verdict and its MAC give every request, made
+ * once per connection (mod_provauth_authz.c). */
+const apr_table_t *provauth_verdict_variables(apr_pool_t *p,
+                                              const provauth_cached_verdict_t *cached,
+                                              const provauth_cached_mac_t *mac);
 
 /* mod_ssl's pre_handshake hook: set up the connection's state. */
 int provauth_conn_pre_handshake(conn_rec *c, SSL *ssl, int is_proxy);
