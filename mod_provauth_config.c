@@ -59,8 +59,7 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 }
 
 /* A section's configuration before any directive of ours: what create
- * returns, and what merge recognizes to skip sections without one (static:
- * its padding is zero bytes too). */
+ * returns. */
 static const provauth_dir_conf_t nothing_set = { .report_only = PROVAUTH_UNSET };
 
 void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
@@ -72,18 +71,30 @@ void *provauth_create_dir_conf(apr_pool_t *p, char *dir)
     return conf;
 }
 
+/* Every directive of a section's configuration marks it through here, so
+ * that merge can tell a section without one at a glance (a directive that
+ * did not would be lost where merge skips the section: every directive's
+ * e2e test in a nested section would show it). */
+static provauth_dir_conf_t *being_set(void *dconf)
+{
+    provauth_dir_conf_t *conf = dconf;
+
+    conf->set = 1;
+    return conf;
+}
+
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const provauth_dir_conf_t *base = basev, *add = addv;
     provauth_dir_conf_t *conf;
 
-    /* Sections without a directive of ours are merged on every request:
-     * nothing to combine.  A configuration equals nothing_set, byte for
-     * byte, only while nothing was set in it. */
-    if (memcmp(add, &nothing_set, sizeof(*add)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
+    /* Sections are merged on every request: one without a directive of
+     * ours adds nothing, and a section's own settings over nothing are
+     * just its own (merged configurations are read-only). */
+    if (!add->set) {
         return basev;
     }
-    if (memcmp(base, &nothing_set, sizeof(*base)) == 0) { /* NOLINT(bugprone-suspicious-memory-comparison) */
+    if (!base->set) {
         return addv;
     }
     conf = apr_palloc(p, sizeof(*conf));
@@ -287,7 +298,7 @@ void provauth_note_provider_in_section(cmd_parms *cmd)
         conf = provauth_create_dir_conf(cmd->pool, cmd->path);
         ap_set_module_config(cmd->context, &provauth_module, conf);
     }
-    conf->has_provider = 1;
+    being_set(conf)->has_provider = 1;
 }
 
 /* What a file directive loads: one loader per kind of file. */
@@ -482,7 +493,7 @@ static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
 
 static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
     void *anchors = NULL;
     const char *err;
 
@@ -499,7 +510,7 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
                                          const char *arg)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
     void *intermediates = NULL;
     const char *err;
 
@@ -516,7 +527,7 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
 
 static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
     void *crls = NULL;
     const char *err;
 
@@ -528,7 +539,7 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 
 static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
 
     warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_REPORT_ONLY);
@@ -539,7 +550,7 @@ static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
                                 const char *pattern)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
     provauth_mac_rule_t *rule = NULL;
     const char *why = NULL;
 
@@ -564,7 +575,7 @@ static const char *set_device_registry(cmd_parms *cmd, void *dconf, const char *
 
 static const char *set_pinned_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
     provauth_server_conf_t *sconf = provauth_server_conf(cmd->server);
     void *pins = NULL;
     const char *err;
@@ -595,7 +606,7 @@ static const char *set_pinned_file(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *set_crl_check(cmd_parms *cmd, void *dconf, const char *mode,
                                  const char *flag)
 {
-    provauth_dir_conf_t *conf = dconf;
+    provauth_dir_conf_t *conf = being_set(dconf);
 
     warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_CRL_CHECK);
