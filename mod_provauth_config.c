@@ -313,6 +313,10 @@ typedef struct {
     apr_size_t (*entries)(const void *object);   /* NULL: no emptiness check */
     const char *if_empty;                        /* consequence, for the warning */
     const char *empty_id;                        /* the warning's log id */
+    /* NULL, or the warning about a file that loaded but is out of date
+     * (NULL if it is not) */
+    const char *(*outdated)(void *object, const char *what, const char *path,
+                            apr_pool_t *p);
 } file_kind_t;
 
 static apr_status_t load_anchors(void **object, const char *path, apr_pool_t *p,
@@ -341,18 +345,23 @@ static apr_status_t load_crls(void **object, const char *path, apr_pool_t *p,
     STACK_OF(X509_CRL) *crls = NULL;
     apr_status_t rv = provauth_load_crls(&crls, path, p, why);
 
-    if (rv == APR_SUCCESS) {
-        const char *stale = provauth_crls_first_stale(crls, time(NULL), p);
-        if (stale != NULL) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL,
-                         PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
-                         "nextUpdate; it is still applied (revocation does not "
-                         "expire), but fetch a current one from the vendor",
-                         DIR_CRL_FILE, path, stale);
-        }
-    }
     *object = crls;
     return rv;
+}
+
+/* A CRL past its nextUpdate still loads (and applies): say so. */
+static const char *crls_outdated(void *crls, const char *what, const char *path,
+                                 apr_pool_t *p)
+{
+    const char *issuer = provauth_crls_first_stale(crls, time(NULL), p);
+
+    if (issuer == NULL) {
+        return NULL;
+    }
+    return apr_psprintf(p, PROVAUTH_LOGNO(00004) "%s: '%s': the CRL of %s is past its "
+                        "nextUpdate; it is still applied (revocation does not "
+                        "expire), but fetch a current one from the vendor",
+                        what, path, issuer);
 }
 
 static apr_status_t load_allowlist(void **object, const char *path, apr_pool_t *p,
@@ -385,16 +394,16 @@ static apr_size_t pins_entries(const void *pins)
     return provauth_pins_size(pins);
 }
 
-static const file_kind_t anchors_file = { load_anchors, NULL, NULL, NULL };
-static const file_kind_t certs_file = { load_certs, NULL, NULL, NULL };
-static const file_kind_t crls_file = { load_crls, NULL, NULL, NULL };
+static const file_kind_t anchors_file = { load_anchors, NULL, NULL, NULL, NULL };
+static const file_kind_t certs_file = { load_certs, NULL, NULL, NULL, NULL };
+static const file_kind_t crls_file = { load_crls, NULL, NULL, NULL, crls_outdated };
 static const file_kind_t allowlist_file = {
     load_allowlist, allowlist_entries, "every device is refused by it",
-    PROVAUTH_LOGNO(00020)
+    PROVAUTH_LOGNO(00020), NULL
 };
 static const file_kind_t pins_file = {
     load_pins, pins_entries, "no device is pinned by it (self-signed phones are "
-    "refused, and logged with PA00130 for enrollment)", PROVAUTH_LOGNO(00060)
+    "refused, and logged with PA00130 for enrollment)", PROVAUTH_LOGNO(00060), NULL
 };
 
 /* A list that loaded but holds no entry: say so at startup, naming the file
@@ -444,6 +453,12 @@ static const char *load_file_once(cmd_parms *cmd, const char *what, const char *
             return apr_psprintf(cmd->pool, "%s: %s", what, why);
         }
         warn_if_empty(cmd, what, *path, kind, *object);
+        if (kind->outdated != NULL) {
+            const char *warning = kind->outdated(*object, what, *path, cmd->pool);
+            if (warning != NULL) {
+                config_warning(cmd, warning);
+            }
+        }
         apr_hash_set(loaded, key, APR_HASH_KEY_STRING, *object);
     }
     provauth_note_use(cmd, what);

@@ -6,30 +6,27 @@ with the modules that make those ways exist."""
 import http.client
 import importlib.util
 import os
-import shutil
 import socket
 import ssl
 
-from conftest import COMMON, tls_vhost
+from conftest import tls_vhost
 from clients import tls_context
-from httpd import RUN_USER, make_world_readable, module_available
+from device_tree import (ATTACKER, EXPIRED, VICTIM, common_body, dav_dirs, secret,
+                         write_tree)
+from httpd import module_available
 
 ATTACK_MODULES = (["dav", "dav_fs", "rewrite", "alias", "proxy", "proxy_http", "dir",
                    "negotiation", "include", "autoindex"]
                   + (["http2"] if module_available("http2") else []))
 ATTACK_PORTS = ["atk", "atkback", "atkdecode", "atknodecode", "atkreneg", "atksni"]
 
-VICTIM = "0004f2000001"        # pki device "valid"
-ATTACKER = "0004f20000aa"      # pki device "attacker"
-EXPIRED = "0004f2000002"       # pki device "expired" (vendor-issued, expired)
 DEVICES = {ATTACKER: "attacker", EXPIRED: "expired", VICTIM: "valid"}
 
 # What every test may leave in the error log: refusals by authorization
 # (ours and mod_authz_core's).
 DENIALS = [r"PA00101", r"AH01630"]
 
-DIRS = r"""
-    DavLockDB {root}/dav/lockdb
+DIRS = dav_dirs("dav") + r"""
     # The documented per-phone tree, with a shared file.
     <Directory {root}/htdocs/cfg>
         Require provauth-mac
@@ -46,15 +43,6 @@ DIRS = r"""
     <Directory {root}/htdocs/yea>
         ProvAuthCACertificateFile @YEALINK_ROOT@
         Require provauth-mac
-    </Directory>
-    # The documented upload setup: phones PUT and read back <MAC>-phone.cfg.
-    <Directory {root}/htdocs/dav>
-        Dav On
-        Require provauth-mac
-    </Directory>
-    <Directory {root}/htdocs/davtree>
-        Dav On
-        Require provauth-mac path
     </Directory>
     # Error documents that are another phone's file: in the same directory
     # (httpd skips authorization) and in another one (httpd authorizes).
@@ -175,9 +163,7 @@ def attack_body(pki, ports):
     intermediates = f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
     h2 = "\n    Protocols h2 http/1.1" if module_available("http2") else ""
     accept = "    ProvAuthAcceptExpired On\n" + intermediates + h2
-    body = COMMON
-    for key in ports:
-        body += f"Listen 127.0.0.1:{{{key}}}\n"
+    body = common_body(ports)
     dirs = DIRS.replace("@POLY_ROOT@", pki.path("poly-root.pem")) \
                .replace("@YEALINK_ROOT@", pki.path("yealink-root.pem"))
     body += tls_vhost(pki, "atk", "optional_no_ca", accept, dirs)
@@ -192,11 +178,6 @@ def attack_body(pki, ports):
                       server_name="b.test")
     body += tls_vhost(pki, "atksni", "require", accept, SNI_DIRS, server_name="a.test")
     return body
-
-
-def secret(path):
-    """What the test tree holds in a file."""
-    return f"secret of {path}\n".encode()
 
 
 ATTACK_FILES = {
@@ -232,27 +213,8 @@ INCLUDES = {
 
 
 def attack_files(root):
-    htdocs = os.path.join(root, "htdocs")
-    for directory, names in ATTACK_FILES.items():
-        os.makedirs(os.path.join(htdocs, directory), exist_ok=True)
-        for name in names:
-            with open(os.path.join(htdocs, directory, name), "w") as out:
-                out.write(f"secret of {directory}/{name}\n")
-    for name, text in INCLUDES.items():
-        with open(os.path.join(htdocs, "inc", name), "w") as out:
-            out.write(text)
-    os.makedirs(os.path.join(root, "dav"), exist_ok=True)
-    shutil.chown(os.path.join(root, "dav"), user=RUN_USER, group=RUN_USER)
-    for directory in WRITABLE:
-        path = os.path.join(htdocs, directory)
-        os.makedirs(path, exist_ok=True)
-        shutil.chown(path, user=RUN_USER, group=RUN_USER)
-    make_world_readable(htdocs)
-    for directory, dirs, files in os.walk(htdocs):
-        for name in dirs:
-            os.chmod(os.path.join(directory, name), 0o755)
-        for name in files:
-            os.chmod(os.path.join(directory, name), 0o644)
+    write_tree(root, ATTACK_FILES, WRITABLE,
+               {f"inc/{name}": text for name, text in INCLUDES.items()})
 
 
 def on_disk(server, path):

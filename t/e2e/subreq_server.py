@@ -1,30 +1,12 @@
 """The httpd instance of the sub-request, internal-redirect and WebDAV tests
 (test_500-519): every way httpd or mod_dav reaches a second URI inside one
 request, each in a directory of its own under `Require provauth-mac`."""
-import os
-import shutil
-
-from conftest import COMMON, tls_vhost
-from httpd import RUN_USER, make_world_readable
+from conftest import tls_vhost
+from device_tree import ATTACKER, EXPIRED, VICTIM, common_body, dav_dirs, write_tree
 
 SUBREQ_MODULES = ["dav", "dav_fs", "rewrite", "dir", "negotiation", "include"]
 
-VICTIM = "0004f2000001"        # pki device "valid"
-ATTACKER = "0004f20000aa"      # pki device "attacker"
-EXPIRED = "0004f2000002"       # pki device "expired" (vendor-issued, expired)
-
-SUBREQ_DIRS = r"""
-    DavLockDB {root}/dav/lockdb
-    # Phones upload and read back <MAC>-phone.cfg (the documented setup).
-    <Directory {root}/htdocs/logs>
-        Dav On
-        Require provauth-mac
-    </Directory>
-    # One collection per device.
-    <Directory {root}/htdocs/davtree>
-        Dav On
-        Require provauth-mac path
-    </Directory>
+SUBREQ_DIRS = dav_dirs("logs") + r"""
     # Any trusted device may write here: a COPY from here lands elsewhere.
     <Directory {root}/htdocs/davopen>
         Dav On
@@ -95,7 +77,7 @@ SUBREQ_VHOST = r"""
 
 
 def subreq_body(pki, ports):
-    body = COMMON + f"Listen 127.0.0.1:{{{'sub'}}}\n"
+    body = common_body(ports)
     extra = SUBREQ_VHOST.replace("{intermediates}", pki.path("all-intermediates.pem"))
     return body + tls_vhost(pki, "sub", "optional_no_ca", extra, SUBREQ_DIRS)
 
@@ -116,20 +98,6 @@ WRITABLE = ["logs", "davtree", "davopen", "ssi"]
 
 
 def subreq_files(root):
-    htdocs = os.path.join(root, "htdocs")
-    for directory, names in SUBREQ_FILES.items():
-        os.makedirs(os.path.join(htdocs, directory), exist_ok=True)
-        for name in names:
-            with open(os.path.join(htdocs, directory, name), "w") as out:
-                out.write(f"secret of {directory}/{name}\n")
     # A type map of the attacker's name whose only variant is the victim's file.
-    with open(os.path.join(htdocs, "mvmap", ATTACKER + ".var"), "w") as out:
-        out.write(f"URI: {VICTIM}.cfg\nContent-Type: text/plain\n\n")
-    for directory in WRITABLE:
-        path = os.path.join(htdocs, directory)
-        os.makedirs(path, exist_ok=True)
-        shutil.chown(path, user=RUN_USER, group=RUN_USER)
-    make_world_readable(htdocs)
-    for directory, _, files in os.walk(htdocs):
-        for name in files:
-            os.chmod(os.path.join(directory, name), 0o644)
+    type_map = f"URI: {VICTIM}.cfg\nContent-Type: text/plain\n\n"
+    write_tree(root, SUBREQ_FILES, WRITABLE, {f"mvmap/{ATTACKER}.var": type_map})

@@ -11,52 +11,7 @@
 #include "provauth_allowlist.h"
 #include "test_pki.h"
 
-static char *dir;   /* the files of every test, for the whole TCase */
-
-static void make_dir(void)
-{
-    dir = pki_tempdir_new();
-}
-
-static void remove_dir(void)
-{
-    pki_tempdir_free(dir);
-    dir = NULL;
-}
-
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 /* ---- helpers ---- */
-
-static char *join_path(const char *name)
-{
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *path = malloc(len);
-
-    ck_assert_msg(path != NULL, "out of memory");
-    snprintf(path, len, "%s/%s", dir, name);
-    return path;
-}
-
-/* Write len bytes verbatim (NULs included) to dir/name; malloc'd path. */
-static char *write_bytes(const char *name, const char *data, size_t len)
-{
-    char *path = join_path(name);
-    FILE *out = fopen(path, "wb");
-
-    ck_assert_msg(out != NULL, "cannot create %s", path);
-    ck_assert(fwrite(data, 1, len, out) == len || len == 0);
-    ck_assert(fclose(out) == 0);
-    return path;
-}
 
 static provauth_mac_t mac_of(const char *text)
 {
@@ -147,7 +102,7 @@ static const char mixed_file[] =
 
 START_TEST(test_file_with_comments_blanks_crlf_every_form_and_duplicates_loads)
 {
-    char *path = pki_write_text(dir, "mixed.txt", mixed_file);
+    char *path = pki_write_text(test_dir, "mixed.txt", mixed_file);
     provauth_allowlist_t *list = load_ok(path);
 
     ck_assert_size(list, 6);
@@ -157,7 +112,7 @@ END_TEST
 
 START_TEST(test_listed_macs_are_found_in_any_written_form)
 {
-    char *path = pki_write_text(dir, "mixed.txt", mixed_file);
+    char *path = pki_write_text(test_dir, "mixed.txt", mixed_file);
     provauth_allowlist_t *list = load_ok(path);
 
     ck_assert_listed(list, "0004f2abcdef");
@@ -174,7 +129,7 @@ END_TEST
 
 START_TEST(test_unlisted_macs_are_not_found)
 {
-    char *path = pki_write_text(dir, "mixed.txt", mixed_file);
+    char *path = pki_write_text(test_dir, "mixed.txt", mixed_file);
     provauth_allowlist_t *list = load_ok(path);
 
     ck_assert_not_listed(list, "000000000000");
@@ -189,7 +144,7 @@ END_TEST
 
 START_TEST(test_all_zero_and_all_ones_macs_can_be_listed)
 {
-    char *path = pki_write_text(dir, "extremes.txt",
+    char *path = pki_write_text(test_dir, "extremes.txt",
                                 "000000000000\nFF:FF:FF:FF:FF:FF\n");
     provauth_allowlist_t *list = load_ok(path);
 
@@ -204,7 +159,7 @@ END_TEST
 
 START_TEST(test_empty_file_loads_with_no_entries)
 {
-    char *path = pki_write_text(dir, "empty.txt", "");
+    char *path = pki_write_text(test_dir, "empty.txt", "");
     provauth_allowlist_t *list = load_ok(path);
 
     ck_assert_size(list, 0);
@@ -217,7 +172,7 @@ END_TEST
 
 START_TEST(test_comments_only_file_loads_with_no_entries)
 {
-    char *path = pki_write_text(dir, "comments.txt",
+    char *path = pki_write_text(test_dir, "comments.txt",
                                 "# nobody yet\r\n\r\n   # 0004f2abcdef\n\t\n#\n");
     provauth_allowlist_t *list = load_ok(path);
 
@@ -230,7 +185,7 @@ END_TEST
 
 START_TEST(test_last_line_without_newline_is_loaded)
 {
-    char *path = pki_write_text(dir, "no-newline.txt",
+    char *path = pki_write_text(test_dir, "no-newline.txt",
                                 "0004f2abcdef\r\n00:04:f2:00:00:01");
     provauth_allowlist_t *list = load_ok(path);
 
@@ -243,7 +198,7 @@ END_TEST
 
 START_TEST(test_single_mac_without_newline_is_loaded)
 {
-    char *path = pki_write_text(dir, "one.txt", "0004f2abcdef");
+    char *path = pki_write_text(test_dir, "one.txt", "0004f2abcdef");
     provauth_allowlist_t *list = load_ok(path);
 
     ck_assert_size(list, 1);
@@ -256,7 +211,7 @@ END_TEST
 
 START_TEST(test_bad_line_fails_naming_the_file_and_line_number)
 {
-    char *path = pki_write_text(dir, "bad3.txt",
+    char *path = pki_write_text(test_dir, "bad3.txt",
                                 "# phones\n0004f2abcdef\n0004f2abcdeg\n0004f2abcde1\n");
 
     assert_bad_line(path, 3, "0004f2abcdeg");
@@ -266,7 +221,7 @@ END_TEST
 
 START_TEST(test_bad_line_number_counts_blank_comment_and_crlf_lines)
 {
-    char *path = pki_write_text(dir, "bad5.txt",
+    char *path = pki_write_text(test_dir, "bad5.txt",
                                 "\r\n# comment\r\n\r\n0004f2abcdef\r\n"
                                 "  not-a-mac  # the text is trimmed\r\n");
 
@@ -277,7 +232,7 @@ END_TEST
 
 START_TEST(test_line_with_two_macs_fails)
 {
-    char *path = pki_write_text(dir, "two.txt", "0004f2abcdef 0004f2abcde0\n");
+    char *path = pki_write_text(test_dir, "two.txt", "0004f2abcdef 0004f2abcde0\n");
 
     assert_bad_line(path, 1, "0004f2abcdef 0004f2abcde0");
     free(path);
@@ -287,7 +242,7 @@ END_TEST
 START_TEST(test_line_with_utf8_look_alike_fails)
 {
     /* Fullwidth digit zero U+FF10 in place of the first '0'. */
-    char *path = pki_write_text(dir, "fullwidth.txt",
+    char *path = pki_write_text(test_dir, "fullwidth.txt",
                                 "0004f2abcdef\n\xef\xbc\x90" "004f2abcdef\n");
 
     /* Non-ASCII bytes are shown escaped, so the log stays plain text. */
@@ -299,7 +254,7 @@ END_TEST
 START_TEST(test_line_with_embedded_nul_fails)
 {
     static const char data[] = "0004f2abcdef\n0004f2abcdef\0\n0004f2abcde0\n";
-    char *path = write_bytes("nul.txt", data, sizeof(data) - 1);
+    char *path = pki_write_bytes(test_dir, "nul.txt", data, sizeof(data) - 1);
     provauth_allowlist_t *list = NULL;
     const char *why = NULL;
     apr_status_t rv = provauth_allowlist_load(&list, path, test_pool, &why);
@@ -316,7 +271,7 @@ END_TEST
 START_TEST(test_nul_inside_a_mac_fails)
 {
     static const char data[] = "0004f2\0abcdef\n";
-    char *path = write_bytes("nul-inside.txt", data, sizeof(data) - 1);
+    char *path = pki_write_bytes(test_dir, "nul-inside.txt", data, sizeof(data) - 1);
     provauth_allowlist_t *list = NULL;
     const char *why = NULL;
     apr_status_t rv = provauth_allowlist_load(&list, path, test_pool, &why);
@@ -331,7 +286,7 @@ END_TEST
 
 START_TEST(test_missing_file_fails_cannot_read_naming_the_path)
 {
-    char *path = join_path("absent.txt");
+    char *path = pki_path(test_dir, "absent.txt");
     provauth_allowlist_t *list = NULL;
     const char *why = NULL;
     apr_status_t rv = provauth_allowlist_load(&list, path, test_pool, &why);
@@ -374,7 +329,7 @@ static void big_text(char *buf, size_t size, uint64_t v)
 
 static char *write_big_file(void)
 {
-    char *path = join_path("million.txt");
+    char *path = pki_path(test_dir, "million.txt");
     FILE *out = fopen(path, "w");
     uint64_t i;
 
@@ -443,8 +398,8 @@ Suite *allowlist_suite(void)
     Suite *s = suite_create("allowlist");
     TCase *tc = tcase_create("allowlist_load");
 
-    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_file_with_comments_blanks_crlf_every_form_and_duplicates_loads);
     tcase_add_test(tc, test_listed_macs_are_found_in_any_written_form);

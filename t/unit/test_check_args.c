@@ -36,16 +36,6 @@ static int parse(const char *first, ...)
         ck_assert_why_mentions(error, words);                                  \
     } while (0)
 
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 START_TEST(test_ca_and_one_certificate_is_enough)
 {
     ck_assert_int_eq(parse("--ca", "roots.pem", "phone.crt", NULL), 0);
@@ -214,7 +204,7 @@ Suite *check_args_suite(void)
     Suite *s = suite_create("check_args");
     TCase *tc = tcase_create("command_line");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, test_ca_and_one_certificate_is_enough);
     tcase_add_test(tc, test_every_option_in_both_forms);
     tcase_add_test(tc, test_certificates_may_come_before_and_between_options);

@@ -7,24 +7,12 @@
 #include "provauth_decision.h"
 #include "test_pki.h"
 
-static char *dir;
 static provauth_allowlist_t *list;   /* holds OWN_MAC only */
 
 #define OWN_MAC   "0004f2abcdef"
 #define OTHER_MAC "0004f2000001"
 
 static provauth_mac_t own_mac;
-
-static void make_dir(void)
-{
-    dir = pki_tempdir_new();
-}
-
-static void remove_dir(void)
-{
-    pki_tempdir_free(dir);
-    dir = NULL;
-}
 
 static void setup(void)
 {
@@ -33,16 +21,11 @@ static void setup(void)
 
     test_pool_setup();
     ck_assert(provauth_mac_parse(OWN_MAC, strlen(OWN_MAC), &own_mac) == 1);
-    path = pki_write_text(dir, "list.txt", OWN_MAC "\n");
+    path = pki_write_text(test_dir, "list.txt", OWN_MAC "\n");
     list = NULL;
     ck_assert_msg(provauth_allowlist_load(&list, path, test_pool, &why) == APR_SUCCESS,
                   "allow-list: %s", why ? why : "?");
     free(path);
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
 }
 
 /* ---- helpers ---- */
@@ -332,8 +315,8 @@ Suite *decision_suite(void)
     Suite *s = suite_create("decision");
     TCase *tc = tcase_create("decision");
 
-    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
+    tcase_add_checked_fixture(tc, setup, test_pool_teardown);
     tcase_add_test(tc, test_unchecked_certificate_is_an_error_for_every_requirement);
     tcase_add_test(tc, test_unchecked_certificate_is_an_error_even_with_facts_that_would_grant);
     tcase_add_test(tc, test_unknown_path_is_an_error_for_mac_requirements);

@@ -11,16 +11,6 @@
 #include "provauth_fleet.h"
 #include "test_pki.h"
 
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 #define T0 1764000000   /* 2025-11-24T16:00:00Z */
 #define DAYS(n) ((apr_int64_t)(n) * 86400)
 
@@ -298,7 +288,7 @@ Suite *fleet_suite(void)
     Suite *s = suite_create("fleet");
     TCase *tc = tcase_create("fleet");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, test_json_device_reads_back_as_the_record_written);
     tcase_add_test(tc, test_two_servers_merge_latest_seen_wins_counts_add);
     tcase_add_test(tc, test_untrusted_certificates_are_merged_by_issuer_and_serial);

@@ -8,16 +8,6 @@
 #include "provauth_json.h"
 #include "test_pki.h"
 
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 static provauth_json_t *parse(const char *text, const char **error)
 {
     provauth_json_reader_t reader;
@@ -172,7 +162,7 @@ Suite *json_suite(void)
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("parse");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, test_object_members_and_types_are_read);
     tcase_add_test(tc, test_string_escapes_decode_to_utf8);
     tcase_add_test(tc, test_malformed_documents_are_refused);

@@ -14,29 +14,6 @@
 #include "provauth_pin.h"
 #include "test_pki.h"
 
-static char *dir;
-
-static void make_dir(void)
-{
-    dir = pki_tempdir_new();
-}
-
-static void remove_dir(void)
-{
-    pki_tempdir_free(dir);
-    dir = NULL;
-}
-
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 /* Two fingerprints, in the forms a pin file may use. */
 #define FP_A_HEX   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define FP_A_COLON "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:" \
@@ -282,7 +259,7 @@ END_TEST
 
 START_TEST(test_load_reads_the_file)
 {
-    char *path = pki_write_text(dir, "pins.txt", "0004f2000005 " FP_A_HEX "\n");
+    char *path = pki_write_text(test_dir, "pins.txt", "0004f2000005 " FP_A_HEX "\n");
     provauth_pins_t *pins = NULL;
     const char *why = NULL;
 
@@ -295,7 +272,7 @@ END_TEST
 
 START_TEST(test_load_errors_name_the_file)
 {
-    char *bad = pki_write_text(dir, "bad.txt", "0004f2000005\n");
+    char *bad = pki_write_text(test_dir, "bad.txt", "0004f2000005\n");
     char missing[4096];
     provauth_pins_t *pins = NULL;
     const char *why = NULL;
@@ -303,13 +280,13 @@ START_TEST(test_load_errors_name_the_file)
     ck_assert_int_eq(provauth_pins_load(&pins, bad, test_pool, &why), APR_EINVAL);
     ck_assert_why_mentions(why, bad);
     ck_assert_why_mentions(why, "line 1: '0004f2000005' is not");
-    snprintf(missing, sizeof(missing), "%s/absent.txt", dir);
+    snprintf(missing, sizeof(missing), "%s/absent.txt", test_dir);
     why = NULL;
     ck_assert(provauth_pins_load(&pins, missing, test_pool, &why) != APR_SUCCESS);
     ck_assert_why_mentions(why, "cannot read '");
     ck_assert_why_mentions(why, missing);
     why = NULL;
-    ck_assert(provauth_pins_load(&pins, dir, test_pool, &why) != APR_SUCCESS);
+    ck_assert(provauth_pins_load(&pins, test_dir, test_pool, &why) != APR_SUCCESS);
     ck_assert_why_mentions(why, "not a regular file");
     free(bad);
 }
@@ -413,7 +390,7 @@ static pki_vendor_t *vendor;
 
 static void pki_setup(void)
 {
-    setup();
+    test_pool_setup();
     key = pki_make_key();
     other_key = pki_make_key();
     vendor = pki_vendor_new("Acme");
@@ -424,7 +401,7 @@ static void pki_teardown(void)
     pki_vendor_free(vendor);
     pki_free_key(other_key);
     pki_free_key(key);
-    teardown();
+    test_pool_teardown();
 }
 
 static X509 *self_signed(const char *cn, EVP_PKEY *k, time_t not_after)
@@ -684,7 +661,7 @@ START_TEST(test_pinned_device_is_granted_by_every_requirement)
 {
     provauth_facts_t facts;
     provauth_mac_t mac = mac_of("0004f2000005");
-    char *list_path = pki_write_text(dir, "allow.txt", "0004f2000005\n");
+    char *list_path = pki_write_text(test_dir, "allow.txt", "0004f2000005\n");
     provauth_allowlist_t *list = NULL;
     const char *why = NULL, *reason = NULL;
 
@@ -715,8 +692,8 @@ Suite *pin_suite(void)
     TCase *tc = tcase_create("pin file");
     TCase *apply = tcase_create("pin verdicts");
 
-    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fingerprint_forms);
     tcase_add_test(tc, test_fingerprint_malformed);
@@ -734,7 +711,7 @@ Suite *pin_suite(void)
     tcase_add_test(tc, test_hundred_thousand_pins_load_fast_and_are_found);
     suite_add_tcase(suite, tc);
 
-    tcase_add_unchecked_fixture(apply, make_dir, remove_dir);
+    tcase_add_unchecked_fixture(apply, test_dir_make, test_dir_remove);
     tcase_add_checked_fixture(apply, pki_setup, pki_teardown);
     tcase_add_test(apply, test_pinned_self_signed_expired_device_is_pinned);
     tcase_add_test(apply, test_pinned_key_presented_with_another_mac_fails_saying_so);

@@ -316,7 +316,20 @@ void pki_tempdir_free(char *dir)
     free(dir);
 }
 
-static char *join_path(const char *dir, const char *name)
+char *test_dir;
+
+void test_dir_make(void)
+{
+    test_dir = pki_tempdir_new();
+}
+
+void test_dir_remove(void)
+{
+    pki_tempdir_free(test_dir);
+    test_dir = NULL;
+}
+
+char *pki_path(const char *dir, const char *name)
 {
     size_t len = strlen(dir) + strlen(name) + 2;
     char *path = malloc(len);
@@ -326,11 +339,23 @@ static char *join_path(const char *dir, const char *name)
     return path;
 }
 
+char *pki_write_bytes(const char *dir, const char *name, const void *data,
+                      size_t len)
+{
+    char *path = pki_path(dir, name);
+    FILE *out = fopen(path, "wb");
+
+    ck_assert_msg(out != NULL, "cannot create %s", path);
+    ck_assert(fwrite(data, 1, len, out) == len || len == 0);
+    ck_assert(fclose(out) == 0);
+    return path;
+}
+
 char *pki_write_pem(const char *dir, const char *name,
                     X509 *const *certs, size_t ncerts,
                     X509_CRL *const *crls, size_t ncrls)
 {
-    char *path = join_path(dir, name);
+    char *path = pki_path(dir, name);
     BIO *out = BIO_new_file(path, "w");
     size_t i;
 
@@ -347,7 +372,7 @@ char *pki_write_pem(const char *dir, const char *name,
 
 char *pki_write_text(const char *dir, const char *name, const char *text)
 {
-    char *path = join_path(dir, name);
+    char *path = pki_path(dir, name);
     FILE *out = fopen(path, "w");
 
     ck_assert_msg(out != NULL, "cannot create %s", path);

@@ -140,6 +140,20 @@ char *pki_tempdir_new(void);
 /* Unlink every file of dir, remove it and free the path. */
 void pki_tempdir_free(char *dir);
 
+/* The temporary directory of the running TCase, for suites whose tests
+ * write files: add test_dir_make and test_dir_remove as the TCase's
+ * unchecked fixture (tcase_add_unchecked_fixture). */
+extern char *test_dir;
+void test_dir_make(void);
+void test_dir_remove(void);
+
+/* dir/name, malloc'd. */
+char *pki_path(const char *dir, const char *name);
+/* Write len bytes verbatim (NULs included) to dir/name; returns a malloc'd
+ * path. */
+char *pki_write_bytes(const char *dir, const char *name, const void *data,
+                      size_t len);
+
 /* Write certs[0..ncerts) then crls[0..ncrls) as PEM to dir/name; returns a
  * malloc'd path. */
 char *pki_write_pem(const char *dir, const char *name,

@@ -10,16 +10,6 @@
 #include "provauth_registry.h"
 #include "test_pki.h"
 
-static void setup(void)
-{
-    test_pool_setup();
-}
-
-static void teardown(void)
-{
-    test_pool_teardown();
-}
-
 #define T0 1764000000   /* 2025-11-24T16:00:00Z */
 
 /* A trusted device's record, as one connection would write it. */
@@ -609,7 +599,7 @@ Suite *registry_suite(void)
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("records");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_pool_setup, test_pool_teardown);
     tcase_add_test(tc, test_trusted_record_round_trips_through_the_binary_form);
     tcase_add_test(tc, test_untrusted_record_round_trips_with_its_claimed_mac);
     tcase_add_test(tc, test_record_without_mac_round_trips_with_empty_mac);

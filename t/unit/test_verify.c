@@ -17,19 +17,6 @@ static EVP_PKEY *leaf_key;
 static X509_STORE *anchors;     /* acme's root */
 static provauth_trust_t trust;
 static time_t now;
-static char *dir;             /* for PEM files, lives for the whole TCase */
-
-static void make_dir(void)
-{
-    dir = pki_tempdir_new();
-}
-
-static void remove_dir(void)
-{
-    pki_tempdir_free(dir);
-    dir = NULL;
-}
-
 static void setup(void)
 {
     test_pool_setup();
@@ -485,7 +472,7 @@ END_TEST
 START_TEST(test_anchors_loaded_from_pem_file_verify_valid_leaf)
 {
     X509 *roots[] = { other->root, acme->root };
-    char *path = pki_write_pem(dir, "anchors.pem", roots, 2, NULL, 0);
+    char *path = pki_write_pem(test_dir, "anchors.pem", roots, 2, NULL, 0);
     X509 *leaf = valid_device();
     const char *why = NULL;
     provauth_verdict_t v;
@@ -534,7 +521,7 @@ Suite *verify_suite(void)
     Suite *s = suite_create("verify");
     TCase *tc = tcase_create("verify_chain");
 
-    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+    tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_valid_leaf_with_full_peer_chain_is_valid);
     tcase_add_test(tc, test_leaf_only_with_configured_intermediates_is_valid);
