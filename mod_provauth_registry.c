@@ -34,7 +34,7 @@ APLOG_USE_MODULE(provauth);
 #define DEFAULT_PROVIDER  "shmcb"
 /* 32 MiB: about 120,000 records of ~280 bytes with shmcb's index. */
 #define DEFAULT_ARGS      "provauth-registry(33554432)"
-#define CACHE_NAME        "provauth-reg"           /* at most 16 characters */
+#define CACHE_NAME        "provauth_devices"       /* socache instance name: at most 16 characters */
 #define RECORD_LIFETIME   apr_time_from_sec(366 * 86400)
 #define KEY_COUNTERS      "mod_provauth:counters"
 #define KEY_SNAPSHOT      "mod_provauth:registry-snapshot"
