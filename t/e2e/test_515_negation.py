@@ -1,7 +1,14 @@
-"""`Require not` and <RequireNone> over the provauth providers: a grant
-negated is a refusal (logged as PA00101), a denial negated is neutral, and
-an internal error is never a denial (see the unit test test_decision.c for
-the error paths, which a client cannot reach)."""
+"""`Require not` and <RequireNone> over the provauth providers, with real
+devices: a grant negated is a refusal, logged as PA00101 with "negated:"
+and the reason the provider granted; a denial negated is neutral.
+`Require not provauth-device` refuses trusted devices (valid, expired) and
+serves any other client; a block list (`Require provauth-mac` with a negated
+`provauth-allowlist`, as `Require not` and as <RequireNone>) refuses a listed
+device its own file, serves an unlisted one only its own, and lets nothing
+through for a device without a MAC or without trust.  Internal errors under
+a negation are not tested here: test_959 reaches one from a client, and
+t/unit/test_decision.c checks that every internal-error path ends as an
+error, never as a denial."""
 import pytest
 
 from clients import get

@@ -27,8 +27,10 @@ int main(void)
     int failed;
 
     srunner_add_suite(runner, load_suite());
+    srunner_add_suite(runner, load_errors_suite());
     srunner_add_suite(runner, handshake_suite());
     srunner_add_suite(runner, mac_suite());
+    srunner_add_suite(runner, mac_cert_suite());
     srunner_add_suite(runner, allowlist_suite());
     srunner_add_suite(runner, mac_path_suite());
     srunner_add_suite(runner, decision_suite());

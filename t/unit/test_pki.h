@@ -36,8 +36,10 @@ void test_pool_teardown(void);
 /* The suites, one per test file. */
 Suite *verify_suite(void);
 Suite *load_suite(void);
+Suite *load_errors_suite(void);
 Suite *handshake_suite(void);
 Suite *mac_suite(void);
+Suite *mac_cert_suite(void);
 Suite *allowlist_suite(void);
 Suite *mac_path_suite(void);
 Suite *decision_suite(void);
