@@ -74,7 +74,7 @@ START_TEST(test_file_mixing_certs_and_crls_loads_each_kind)
 {
     X509 *certs_in[] = { load_acme->issuing, load_acme->policy };
     X509_CRL *crls_in[] = { load_issuing_crl };
-    char *path = pki_write_pem(load_dir, "mixed.pem", certs_in, 2, crls_in, 1);
+    char *path = pki_write_pem(test_dir, "mixed.pem", certs_in, 2, crls_in, 1);
     STACK_OF(X509) *certs = NULL;
     STACK_OF(X509_CRL) *crls = NULL;
     const char *why = NULL;
@@ -245,13 +245,13 @@ START_TEST(test_pkcs7_bundle_der_and_pem_loads_certs_and_crls)
     PKCS7 *p7 = make_p7b();
     unsigned char *der = NULL;
     int len = i2d_PKCS7(p7, &der);
-    char *der_path, *pem_path = load_path_in_dir("bundle-pem.p7b");
+    char *der_path, *pem_path = pki_path(test_dir, "bundle-pem.p7b");
     BIO *out = BIO_new_file(pem_path, "w");
     const char *paths[2];
     int i;
 
     ck_assert_int_gt(len, 0);
-    der_path = load_write_bytes("bundle.p7b", der, (size_t)len);
+    der_path = pki_write_bytes(test_dir, "bundle.p7b", der, (size_t)len);
     OPENSSL_free(der);
     ck_assert_ptr_nonnull(out);
     ck_assert_int_eq(PEM_write_bio_PKCS7(out, p7), 1);
@@ -289,7 +289,7 @@ START_TEST(test_pem_bundle_with_text_around_blocks_loads_every_certificate)
     len += fread(text + len, 1, sizeof(text) - len - 64, in);
     fclose(in);
     strcpy(text + len, "\n# end of bundle\n");
-    path = pki_write_text(load_dir, "bundle.pem", text);
+    path = pki_write_text(test_dir, "bundle.pem", text);
     {
         STACK_OF(X509) *certs = NULL;
         const char *why = NULL;
@@ -304,7 +304,7 @@ END_TEST
 
 START_TEST(test_trusted_certificate_pem_block_loads)
 {
-    char *path = load_path_in_dir("trusted.pem");
+    char *path = pki_path(test_dir, "trusted.pem");
     BIO *out = BIO_new_file(path, "w");
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;

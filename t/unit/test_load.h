@@ -16,23 +16,18 @@ extern pki_vendor_t *load_acme;
 /* Issued by Acme's issuing CA (revoking serial 0x1234) and by its policy CA
  * (revoking nothing), both current. */
 extern X509_CRL *load_issuing_crl, *load_policy_crl;
-/* The temporary directory the trust files go to, one for the whole TCase. */
-extern char *load_dir;
 
-/* Add the fixtures above to tc: the directory unchecked (it lives in the
- * runner process), the vendor and CRLs checked. */
+/* Add the fixtures above to tc: test_dir (test_pki.h), where the trust
+ * files go, unchecked (it lives in the runner process), the vendor and
+ * CRLs checked. */
 void load_fixture_add(TCase *tc);
 
-/* load_dir/name, malloc'd. */
-char *load_path_in_dir(const char *name);
-/* Acme's issuing, policy and root CA certificates as PEM in load_dir/name. */
+/* Acme's issuing, policy and root CA certificates as PEM in test_dir/name. */
 char *load_write_certs(const char *name);
-/* Both CRLs as PEM in load_dir/name. */
+/* Both CRLs as PEM in test_dir/name. */
 char *load_write_crls(const char *name);
 /* load_write_certs followed by the issuing CA's private key. */
 char *load_write_with_key(const char *name);
-/* Write len bytes verbatim (DER holds NULs, so not pki_write_text). */
-char *load_write_bytes(const char *name, const unsigned char *data, size_t len);
 /* DER of certs then crls, concatenated as in a vendor's .crt/.crl file;
  * trailing is appended verbatim (NULL: nothing). */
 char *load_write_der(const char *name, X509 *const *certs, size_t ncerts,

@@ -40,7 +40,7 @@ static void make_corrupt_pems(void)
 
 START_TEST(test_missing_file_fails_with_enoent_and_path)
 {
-    char *path = malloc(strlen(load_dir) + sizeof("/missing.pem"));
+    char *path = malloc(strlen(test_dir) + sizeof("/missing.pem"));
     X509_STORE *anchors = NULL;
     STACK_OF(X509) *certs = NULL;
     STACK_OF(X509_CRL) *crls = NULL;
@@ -48,7 +48,7 @@ START_TEST(test_missing_file_fails_with_enoent_and_path)
     apr_status_t rv;
 
     ck_assert_ptr_nonnull(path);
-    strcpy(path, load_dir);
+    strcpy(path, test_dir);
     strcat(path, "/missing.pem");
 
     rv = provauth_load_anchors(&anchors, path, test_pool, &why);
@@ -105,7 +105,7 @@ END_TEST
 
 START_TEST(test_plain_text_file_has_no_certificate)
 {
-    char *path = pki_write_text(load_dir, "notes.txt",
+    char *path = pki_write_text(test_dir, "notes.txt",
                                 "These are the trust anchors, honest.\n");
 
     assert_no_certificate(path);
@@ -115,7 +115,7 @@ END_TEST
 
 START_TEST(test_empty_file_has_no_certificate)
 {
-    char *path = pki_write_text(load_dir, "empty.pem", "");
+    char *path = pki_write_text(test_dir, "empty.pem", "");
 
     assert_no_certificate(path);
     free(path);
@@ -138,7 +138,7 @@ END_TEST
 
 START_TEST(test_empty_file_has_no_crl)
 {
-    char *path = pki_write_text(load_dir, "empty.pem", "");
+    char *path = pki_write_text(test_dir, "empty.pem", "");
     STACK_OF(X509_CRL) *crls = NULL;
     const char *why = NULL;
 
@@ -150,7 +150,7 @@ END_TEST
 
 START_TEST(test_corrupt_certificate_pem_fails_naming_the_file)
 {
-    char *path = pki_write_text(load_dir, "corrupt.pem", corrupt_pem);
+    char *path = pki_write_text(test_dir, "corrupt.pem", corrupt_pem);
     X509_STORE *anchors = NULL;
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;
@@ -184,7 +184,7 @@ START_TEST(test_corrupt_pem_after_good_certificate_fails)
     len = fread(text, 1, sizeof(text) - sizeof(corrupt_pem), in);
     fclose(in);
     memcpy(text + len, corrupt_pem, strlen(corrupt_pem) + 1);
-    path = pki_write_text(load_dir, "half-corrupt.pem", text);
+    path = pki_write_text(test_dir, "half-corrupt.pem", text);
 
     ck_assert_msg(provauth_load_certs(&certs, path, test_pool, &why) != APR_SUCCESS,
                   "expected failure, got APR_SUCCESS");
@@ -197,7 +197,7 @@ END_TEST
 
 START_TEST(test_corrupt_crl_pem_fails_naming_the_file)
 {
-    char *path = pki_write_text(load_dir, "corrupt-crl.pem", corrupt_crl_pem);
+    char *path = pki_write_text(test_dir, "corrupt-crl.pem", corrupt_crl_pem);
     STACK_OF(X509_CRL) *crls = NULL;
     const char *why = NULL;
 
@@ -248,7 +248,7 @@ START_TEST(test_encrypted_pem_block_fails_without_asking_for_a_pass_phrase)
     memcpy(text, pem, (size_t)(first_line_end + 1 - pem));
     strcat(text, headers);
     strncat(text, first_line_end + 1, (size_t)(len - (first_line_end + 1 - pem)));
-    path = pki_write_text(load_dir, "encrypted.pem", text);
+    path = pki_write_text(test_dir, "encrypted.pem", text);
 
     ck_assert_int_eq(UI_method_set_reader(console, count_prompt), 0);
     UI_set_default_method(console);
@@ -293,16 +293,16 @@ START_TEST(test_directory_is_an_error_saying_is_a_directory)
     STACK_OF(X509_CRL) *crls = NULL;
     const char *why = NULL;
 
-    ck_assert_int_eq(provauth_load_anchors(&anchors, load_dir, test_pool, &why),
+    ck_assert_int_eq(provauth_load_anchors(&anchors, test_dir, test_pool, &why),
                      APR_FROM_OS_ERROR(EISDIR));
     ck_assert_why_mentions(why, "is a directory");
-    ck_assert_why_mentions(why, load_dir);
+    ck_assert_why_mentions(why, test_dir);
     why = NULL;
-    ck_assert_int_eq(provauth_load_certs(&certs, load_dir, test_pool, &why),
+    ck_assert_int_eq(provauth_load_certs(&certs, test_dir, test_pool, &why),
                      APR_FROM_OS_ERROR(EISDIR));
     ck_assert_why_mentions(why, "is a directory");
     why = NULL;
-    ck_assert_int_eq(provauth_load_crls(&crls, load_dir, test_pool, &why),
+    ck_assert_int_eq(provauth_load_crls(&crls, test_dir, test_pool, &why),
                      APR_FROM_OS_ERROR(EISDIR));
     ck_assert_why_mentions(why, "is a directory");
     ck_assert_ptr_null(anchors);
@@ -344,7 +344,7 @@ START_TEST(test_der_private_key_is_an_error)
     const char *why = NULL;
 
     ck_assert_int_gt(len, 0);
-    path = load_write_bytes("root.key.der", der, (size_t)len);
+    path = pki_write_bytes(test_dir, "root.key.der", der, (size_t)len);
     OPENSSL_free(der);
     ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why), APR_EINVAL);
     ck_assert_why_mentions(why, "holds a private key");
@@ -354,7 +354,7 @@ END_TEST
 
 START_TEST(test_empty_file_says_it_is_empty)
 {
-    char *path = pki_write_text(load_dir, "empty.crt", "\n");
+    char *path = pki_write_text(test_dir, "empty.crt", "\n");
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;
 
@@ -367,7 +367,7 @@ END_TEST
 START_TEST(test_binary_garbage_is_neither_pem_nor_der)
 {
     static const unsigned char garbage[] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0 };
-    char *path = load_write_bytes("program", garbage, sizeof(garbage));
+    char *path = pki_write_bytes(test_dir, "program", garbage, sizeof(garbage));
     STACK_OF(X509) *certs = NULL;
     STACK_OF(X509_CRL) *crls = NULL;
     const char *why = NULL;
@@ -391,7 +391,7 @@ START_TEST(test_truncated_der_names_the_offset)
     const char *why = NULL;
 
     ck_assert_int_gt(len, 100);
-    path = load_write_bytes("cut.crt", der, (size_t)len - 40);
+    path = pki_write_bytes(test_dir, "cut.crt", der, (size_t)len - 40);
     OPENSSL_free(der);
     ck_assert_int_eq(provauth_load_certs(&certs, path, test_pool, &why), APR_EINVAL);
     ck_assert_why_mentions(why, "cannot parse DER");
@@ -432,7 +432,7 @@ END_TEST
 
 START_TEST(test_no_certificate_message_names_another_pem_block)
 {
-    char *path = load_path_in_dir("pubkey.pem");
+    char *path = pki_path(test_dir, "pubkey.pem");
     BIO *out = BIO_new_file(path, "w");
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;
@@ -448,7 +448,7 @@ END_TEST
 
 START_TEST(test_fifo_without_writer_does_not_hang)
 {
-    char *path = load_path_in_dir("fifo.pem");
+    char *path = pki_path(test_dir, "fifo.pem");
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;
 
@@ -461,7 +461,7 @@ END_TEST
 
 START_TEST(test_huge_file_is_refused_before_it_is_read)
 {
-    char *path = load_path_in_dir("access.log");
+    char *path = pki_path(test_dir, "access.log");
     FILE *out = fopen(path, "w");
     STACK_OF(X509) *certs = NULL;
     const char *why = NULL;

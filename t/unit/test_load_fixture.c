@@ -1,7 +1,5 @@
 /* test_load_fixture.c: the vendor, CRLs and temporary trust files that the
  * loading suites share (declared in test_load.h). */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/pem.h>
@@ -10,7 +8,6 @@
 
 pki_vendor_t *load_acme;
 X509_CRL *load_issuing_crl, *load_policy_crl;
-char *load_dir;
 
 static void setup(void)
 {
@@ -33,44 +30,24 @@ static void teardown(void)
     test_pool_teardown();
 }
 
-static void make_dir(void)
-{
-    load_dir = pki_tempdir_new();
-}
-
-static void remove_dir(void)
-{
-    pki_tempdir_free(load_dir);
-    load_dir = NULL;
-}
-
 void load_fixture_add(TCase *tc)
 {
-    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+    tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
     tcase_add_checked_fixture(tc, setup, teardown);
-}
-
-char *load_path_in_dir(const char *name)
-{
-    char *path = malloc(strlen(load_dir) + strlen(name) + 2);
-
-    ck_assert_ptr_nonnull(path);
-    sprintf(path, "%s/%s", load_dir, name);
-    return path;
 }
 
 char *load_write_certs(const char *name)
 {
     X509 *certs[] = { load_acme->issuing, load_acme->policy, load_acme->root };
 
-    return pki_write_pem(load_dir, name, certs, 3, NULL, 0);
+    return pki_write_pem(test_dir, name, certs, 3, NULL, 0);
 }
 
 char *load_write_crls(const char *name)
 {
     X509_CRL *crls[] = { load_issuing_crl, load_policy_crl };
 
-    return pki_write_pem(load_dir, name, NULL, 0, crls, 2);
+    return pki_write_pem(test_dir, name, NULL, 0, crls, 2);
 }
 
 char *load_write_with_key(const char *name)
@@ -82,17 +59,6 @@ char *load_write_with_key(const char *name)
     ck_assert_int_eq(PEM_write_bio_PrivateKey(out, load_acme->issuing_key, NULL, NULL,
                                               0, NULL, NULL), 1);
     BIO_free(out);
-    return path;
-}
-
-char *load_write_bytes(const char *name, const unsigned char *data, size_t len)
-{
-    char *path = load_path_in_dir(name);
-    FILE *out = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(out);
-    ck_assert_uint_eq(fwrite(data, 1, len, out), len);
-    ck_assert_int_eq(fclose(out), 0);
     return path;
 }
 
@@ -116,5 +82,5 @@ char *load_write_der(const char *name, X509 *const *certs, size_t ncerts,
         memcpy(buf + len, trailing, strlen(trailing));
         len += strlen(trailing);
     }
-    return load_write_bytes(name, buf, len);
+    return pki_write_bytes(test_dir, name, buf, len);
 }
