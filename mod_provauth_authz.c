@@ -529,6 +529,10 @@ static authz_status answer(request_rec *r, const char *provider,
         return internal_error(r, state, provider, "the Require line was not parsed");
     }
     state->provider_ran = 1;
+    /* What a device may read is decided per request: never stored in
+     * mod_cache, whose quick handler would answer the next client from it
+     * before any authorization. */
+    r->no_cache = 1;
     request_facts(state, &facts);
     facts.url_path = url_path;
     facts.served_file = file_path;
