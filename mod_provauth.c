@@ -155,6 +155,11 @@ static void register_hooks(apr_pool_t *p)
     /* Before mod_rewrite's and mod_dir's fixups act on the request. */
     ap_hook_fixups(provauth_subreq_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(provauth_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After mod_setenvif (header_parser), whose values under our names are
+     * replaced, and after mod_ssl's access check (middle), which may
+     * renegotiate for a client certificate; before authorization. */
+    ap_hook_check_access(provauth_access_checker, NULL, NULL, APR_HOOK_REALLY_LAST,
+                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);

@@ -684,10 +684,43 @@ static const authz_provider allowlist_provider = {
     &allowlist_parse,
 };
 
-/* Variables for applications and logs also where no provauth Require ran. */
+/* Is r's section the module's: a Require provauth-* line or a ProvAuth
+ * directive in it, or a virtual host that forgives expiry?  Then its
+ * requests carry the variables whatever mod_authz_core asks. */
+static int section_is_ours(request_rec *r)
+{
+    const provauth_dir_conf_t *dconf;
+
+    if (provauth_conn_get(r->connection) == NULL) {
+        return 0;
+    }
+    if (provauth_server_conf(r->server)->accept_expired == 1) {
+        return 1;
+    }
+    dconf = provauth_dir_conf(r);
+    return dconf->has_provider || provauth_dir_conf_is_set(dconf);
+}
+
+/* The variables before authorization, once the request's section is
+ * known and its client certificate final (mod_ssl's access check, which
+ * may renegotiate for one, has run): also where mod_authz_core never asks
+ * a provauth line (a <RequireAny> granted by another line, a <RequireAll>
+ * refused by another), and in place of what modules that run earlier put
+ * under these names (SetEnvIf, mod_rewrite in server context).  Never
+ * refuses anything itself. */
+int provauth_access_checker(request_rec *r)
+{
+    if (ap_get_module_config(r->request_config, &provauth_module) == NULL
+        && section_is_ours(r)) {
+        request_state(r);
+    }
+    return DECLINED;
+}
+
+/* Requests whose access checks httpd skipped (sub-requests, internal
+ * redirects with their parent's configuration) get their variables here. */
 int provauth_fixups(request_rec *r)
 {
-    const provauth_server_conf_t *sconf = provauth_server_conf(r->server);
     provauth_request_t *state = ap_get_module_config(r->request_config,
                                                      &provauth_module);
 
@@ -698,9 +731,7 @@ int provauth_fixups(request_rec *r)
         state->denied_by = NULL;
         return DECLINED;   /* its variables are set already */
     }
-
-    if (provauth_conn_get(r->connection) != NULL
-        && (sconf->accept_expired == 1 || provauth_dir_conf_is_set(provauth_dir_conf(r)))) {
+    if (section_is_ours(r)) {
         request_state(r);
     }
     return DECLINED;

@@ -534,12 +534,76 @@ static void check_pinned_roots(server_rec *s, const tls_settings_t *tls,
     }
 }
 
+/* ---------------------------------------------------------------------
+ * Directives that write the module's variables
+ * ------------------------------------------------------------------ */
+
+/* Directives of mod_env, mod_setenvif and mod_rewrite that set or unset
+ * request variables. */
+static int writes_variables(const char *name)
+{
+    static const char *const writers[] = {
+        "SetEnv", "UnsetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
+        "BrowserMatch", "BrowserMatchNoCase", "RewriteRule", NULL
+    };
+    int i;
+
+    for (i = 0; writers[i] != NULL; i++) {
+        if (strcasecmp(name, writers[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Variable names are case-insensitive in httpd's tables. */
+static int names_our_variable(const char *args)
+{
+    static const char prefix[] = "PROVAUTH_";
+    const char *c;
+
+    for (c = args; *c != '\0'; c++) {
+        if (strncasecmp(c, prefix, sizeof(prefix) - 1) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Warn (PA00047) of each directive in the configuration files that writes
+ * a PROVAUTH_* variable: applications and logs take those for the module's
+ * decision.  Before authorization the module replaces them; after it (a
+ * SetEnv, UnsetEnv or a RewriteRule of a <Directory> run in fixups) they
+ * would stand in for it. */
+static void check_variable_writers(const ap_directive_t *list, server_rec *main)
+{
+    const ap_directive_t *d;
+
+    for (d = list; d != NULL; d = d->next) {
+        if (d->first_child != NULL) {
+            check_variable_writers(d->first_child, main);
+        }
+        if (d->args != NULL && writes_variables(d->directive) && names_our_variable(d->args)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main, PROVAUTH_LOGNO(00047)
+                         "%s (line %d of %s) writes a PROVAUTH_* variable: applications "
+                         "and logs take these for mod_provauth's decision; set before "
+                         "authorization it is replaced, set after it (SetEnv, UnsetEnv, a "
+                         "RewriteRule in a <Directory> or .htaccess) it would stand in for "
+                         "the decision; remove it, or use a name of your own",
+                         d->directive, d->line_num, d->filename);
+        }
+    }
+}
+
 void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *main)
 {
     tls_settings_t main_tls, tls;
     apr_hash_t *loaded = apr_hash_make(ptemp);
     server_rec *s;
 
+    if (provauth_first_use(pconf) != NULL) {
+        check_variable_writers(ap_conftree, main);
+    }
     memset(&main_tls, 0, sizeof(main_tls));
     read_settings(ap_conftree, 0, &main_tls, ptemp);
     for (s = main; s != NULL; s = s->next) {

@@ -397,8 +397,8 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
     case PROVAUTH_OUTCOME_SEEN:
         break;
     }
-    if (report->mac != NULL && !pending->has_mac) {
-        /* the verdict's MAC, the same on every request */
+    if (report->mac != NULL) {
+        /* the latest request's (sections may read the MAC by other rules) */
         pending->has_mac = 1;
         pending->mac = *report->mac;
     }

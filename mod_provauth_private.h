@@ -229,6 +229,7 @@ int provauth_conn_check_vhost(request_rec *r);
 
 void provauth_authz_register(apr_pool_t *p);
 int provauth_fixups(request_rec *r);
+int provauth_access_checker(request_rec *r);
 int provauth_log_denial(request_rec *r);
 
 /* ---- device registry (mod_provauth_registry.c) and status

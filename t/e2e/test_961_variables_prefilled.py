@@ -22,7 +22,16 @@ DIRS = (slips.directory("filled", "SetEnvIf Request_URI . EARLY=kept", FORGE,
                         "Require provauth-mac")
         + slips.directory("plain", 'Header always set X-Early "%{{EARLY}}e"',
                           "Require provauth-mac"))
-FILES = [f"filled/{VICTIM}.cfg", f"plain/{VICTIM}.cfg", "filled/0004f2000002.cfg",
+# A virtual host that forgives nothing, where mod_authz_core may never ask
+# the provider: a <RequireAny> whose other line grants first, a
+# <RequireAll> whose other line refuses first.  The section's Require
+# provauth-* line alone makes it the module's.
+SKIPPED = (slips.directory("anyip", FORGE, "<RequireAny>", "Require ip 127.0.0.1",
+                           "Require provauth-mac", "</RequireAny>")
+           + slips.directory("allnot", FORGE, "<RequireAll>", "Require not ip 127.0.0.1",
+                             "Require provauth-mac", "</RequireAll>"))
+FILES = [f"anyip/{ATTACKER}.cfg", f"allnot/{ATTACKER}.cfg",
+         f"filled/{VICTIM}.cfg", f"plain/{VICTIM}.cfg", "filled/0004f2000002.cfg",
          "plain/0004f2000002.cfg",
          f"filled/{ATTACKER}.cfg", f"plain/{ATTACKER}.cfg"]
 
@@ -31,10 +40,12 @@ FILES = [f"filled/{VICTIM}.cfg", f"plain/{VICTIM}.cfg", "filled/0004f2000002.cfg
 def env_httpd(workdir, pki):
     extra = "\n".join(["    ProvAuthAcceptExpired On",
                        f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"])
-    server = slips.start(workdir, "prefilled", slips.vhost(pki, "mac", "optional_no_ca",
-                                                            extra, DIRS),
-                         ["mac"], files=FILES,
-                         modules=slips.BASE_MODULES + ["setenvif"])
+    body = (slips.vhost(pki, "mac", "optional_no_ca", extra, DIRS)
+            + slips.vhost(pki, "strict", "optional_no_ca", "", SKIPPED))
+    server = slips.start(workdir, "prefilled", body, ["mac", "strict"], files=FILES,
+                         modules=slips.BASE_MODULES + ["setenvif", "authz_host"],
+                         allowed=[r"PA00005: the virtual host localhost \(.*\) has no",
+                                  r"PA00047: SetEnvIf \(line \d+ of .*\) writes a PROVAUTH_"])
     yield server
     slips.stop(server)
 
@@ -49,14 +60,15 @@ def variables(reply):
             for name in ("status", "mac", "days-left", "error")}
 
 
-def forged_get(pki, server, paths, device):
+def forged_get(pki, server, paths, device, port_key="mac"):
     """GETs on one connection, each with the forging header."""
     from clients import tls_context
     import http.client
     import socket
     ctx = tls_context(pki, device, True, False)
-    raw = socket.create_connection(("127.0.0.1", server.ports["mac"]), timeout=10)
-    conn = http.client.HTTPConnection("127.0.0.1", server.ports["mac"], timeout=10)
+    port = server.ports[port_key]
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.sock = ctx.wrap_socket(raw, server_hostname="localhost")
     replies = []
     try:
@@ -68,6 +80,15 @@ def forged_get(pki, server, paths, device):
     finally:
         conn.close()
     return replies
+
+
+def test_startup_warns_of_each_directive_writing_our_variables(env_httpd):
+    """PA00047, once per such directive (three SetEnvIf lines here) and per
+    start, naming the directive and its line."""
+    lines = [line for line in env_httpd.read_log().splitlines() if "PA00047" in line]
+    assert len(lines) == 3, lines
+    assert all("SetEnvIf (line " in line and "httpd.conf)" in line for line in lines), lines
+    assert all("[provauth:warn]" in line for line in lines), lines
 
 
 class TestSameVariablesEitherWay:
@@ -115,4 +136,25 @@ class TestForgedValuesNeverSurvive:
         assert headers["x-provauth-mac"] == "(null)", reply
         assert headers["x-provauth-status"] == "FAILED", reply
         assert headers["x-provauth-error"] not in ("forged", "(null)"), reply
+        assert headers["x-provauth-days-left"] != "9999", reply
+
+
+class TestWhereTheProviderIsNotAsked:
+    def test_a_grant_by_another_line_still_replaces_forged_values(self, pki, env_httpd):
+        (reply,) = forged_get(pki, env_httpd, [f"/anyip/{ATTACKER}.cfg"], "attacker",
+                              port_key="strict")
+        status, headers = reply
+        assert status == 200, reply
+        assert headers["x-provauth-mac"] == ATTACKER, reply
+        assert headers["x-provauth-status"] == "VALID", reply
+        assert headers["x-provauth-error"] == "(null)", reply
+
+    def test_a_refusal_by_another_line_still_replaces_forged_values(
+            self, pki, env_httpd, expect_log):
+        expect_log.extend(slips.REFUSAL_NOISE)
+        (reply,) = forged_get(pki, env_httpd, [f"/allnot/{ATTACKER}.cfg"], "attacker",
+                              port_key="strict")
+        status, headers = reply
+        assert status == 403, reply
+        assert headers["x-provauth-mac"] == ATTACKER, reply
         assert headers["x-provauth-days-left"] != "9999", reply
