@@ -72,6 +72,7 @@ static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     const provauth_handshake_indices_t *indices = NULL;
     apr_status_t rv = provauth_handshake_init(s->process->pool, &indices);
+    server_rec *server;
 
     (void)plog;
     if (rv != APR_SUCCESS) {
@@ -82,6 +83,12 @@ static int provauth_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PROVAUTH_LOGNO(00015)
                  "OpenSSL ex_data indices: SSL_CTX %d, X509_STORE_CTX %d, SSL %d",
                  indices->policy, indices->observer, indices->record);
+    /* Device files are kept out of mod_cache only where it is loaded:
+     * r->no_cache also makes httpd add an Expires header to every answer. */
+    for (server = s; server != NULL; server = server->next) {
+        provauth_server_conf(server)->mod_cache_loaded
+            = ap_find_linked_module("mod_cache.c") != NULL;
+    }
     /* Configuration warnings, once the error log is open (the pass that
      * runs, as for PA00020); under `apachectl -t` test_config logs them. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {

@@ -513,6 +513,22 @@ static authz_status refuse(request_rec *r, provauth_request_t *state,
     return require->negated ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 
+/* What a device may read is decided per request: never stored in
+ * mod_cache, whose quick handler would answer the next client from it
+ * before any authorization.  Also the requests r is part of: a
+ * sub-request's content is its parent's answer, and
+ * ap_internal_fast_redirect (DirectoryIndex, MultiViews) keeps no_cache
+ * only where both had it. */
+static void keep_out_of_cache(request_rec *r)
+{
+    if (!provauth_server_conf(r->server)->mod_cache_loaded) {
+        return;   /* and no Expires header on every answer */
+    }
+    for (; r != NULL; r = r->main) {
+        r->no_cache = 1;
+    }
+}
+
 /* The answer to mod_authz_core.  An ERROR is AUTHZ_GENERAL_ERROR, never a
  * "denied" that `Require not` would invert.  What refuses the request is
  * noted for the log: a DENY, or under negation a GRANT (a negated DENY is
@@ -529,10 +545,7 @@ static authz_status answer(request_rec *r, const char *provider,
         return internal_error(r, state, provider, "the Require line was not parsed");
     }
     state->provider_ran = 1;
-    /* What a device may read is decided per request: never stored in
-     * mod_cache, whose quick handler would answer the next client from it
-     * before any authorization. */
-    r->no_cache = 1;
+    keep_out_of_cache(r);
     request_facts(state, &facts);
     facts.url_path = url_path;
     facts.served_file = file_path;
@@ -710,6 +723,9 @@ static int section_is_ours(request_rec *r)
  * refuses anything itself. */
 int provauth_access_checker(request_rec *r)
 {
+    if (provauth_dir_conf(r)->has_provider) {
+        keep_out_of_cache(r);   /* also when another line decides */
+    }
     if (ap_get_module_config(r->request_config, &provauth_module) == NULL
         && section_is_ours(r)) {
         request_state(r);

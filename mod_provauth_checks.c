@@ -538,32 +538,97 @@ static void check_pinned_roots(server_rec *s, const tls_settings_t *tls,
  * Directives that write the module's variables
  * ------------------------------------------------------------------ */
 
-/* Directives of mod_env, mod_setenvif and mod_rewrite that set or unset
- * request variables. */
-static int writes_variables(const char *name)
+/* Is name (a variable a directive sets or unsets, "!" for unset allowed)
+ * one of ours?  Names are case-insensitive in httpd's tables. */
+static int is_our_variable(const char *name)
 {
-    static const char *const writers[] = {
-        "SetEnv", "UnsetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
-        "BrowserMatch", "BrowserMatchNoCase", "RewriteRule", NULL
-    };
-    int i;
+    if (*name == '!') {
+        name++;
+    }
+    return strncasecmp(name, "PROVAUTH_", 9) == 0;
+}
 
-    for (i = 0; writers[i] != NULL; i++) {
-        if (strcasecmp(name, writers[i]) == 0) {
+/* "[!]name[=value]": is name ours? */
+static int assignment_is_ours(const char *word, apr_pool_t *p)
+{
+    const char *equals = strchr(word, '=');
+
+    return is_our_variable(equals ? apr_pstrmemdup(p, word, (apr_size_t)(equals - word))
+                                  : word);
+}
+
+/* A RewriteRule's flags: does an E= (env=) flag set or unset one of ours,
+ * or a variable whose name is made at request time ($1, %1: a client may
+ * choose it)? */
+static int rewrite_flags_write_ours(const char *flags, apr_pool_t *p)
+{
+    char *list, *flag, *state = NULL;
+    size_t len = strlen(flags);
+
+    if (len < 2 || flags[0] != '[' || flags[len - 1] != ']') {
+        return 0;
+    }
+    list = apr_pstrmemdup(p, flags + 1, len - 2);
+    for (flag = apr_strtok(list, ",", &state); flag != NULL;
+         flag = apr_strtok(NULL, ",", &state)) {
+        const char *name = NULL;
+        const char *colon;
+
+        if (strncasecmp(flag, "E=", 2) == 0) {
+            name = flag + 2;
+        }
+        else if (strncasecmp(flag, "env=", 4) == 0) {
+            name = flag + 4;
+        }
+        if (name == NULL) {
+            continue;
+        }
+        colon = strchr(name, ':');
+        name = colon ? apr_pstrmemdup(p, name, (apr_size_t)(colon - name)) : name;
+        if (is_our_variable(name) || strpbrk(name, "$%") != NULL) {
             return 1;
         }
     }
     return 0;
 }
 
-/* Variable names are case-insensitive in httpd's tables. */
-static int names_our_variable(const char *args)
+/* Does directive d (of mod_env, mod_setenvif or mod_rewrite) set or unset
+ * a PROVAUTH_* variable?  Only the names it writes are read: a directive
+ * that merely reads one (RewriteRule ... %{ENV:PROVAUTH_MAC}) or mentions
+ * the word in a value is none. */
+static int writes_our_variable(const ap_directive_t *d, apr_pool_t *p)
 {
-    static const char prefix[] = "PROVAUTH_";
-    const char *c;
+    const char *name = d->directive, *args = d->args;
+    int skip, all = 0;
+    const char *word;
 
-    for (c = args; *c != '\0'; c++) {
-        if (strncasecmp(c, prefix, sizeof(prefix) - 1) == 0) {
+    if (strcasecmp(name, "SetEnv") == 0) {
+        return is_our_variable(ap_getword_conf(p, &args));
+    }
+    if (strcasecmp(name, "RewriteRule") == 0) {
+        ap_getword_conf(p, &args);                 /* pattern */
+        ap_getword_conf(p, &args);                 /* substitution */
+        return rewrite_flags_write_ours(ap_getword_conf(p, &args), p);
+    }
+    if (strcasecmp(name, "UnsetEnv") == 0 || strcasecmp(name, "PassEnv") == 0) {
+        skip = 0;
+        all = 1;
+    }
+    else if (strcasecmp(name, "SetEnvIf") == 0 || strcasecmp(name, "SetEnvIfNoCase") == 0) {
+        skip = 2;                                  /* attribute, regex */
+    }
+    else if (strcasecmp(name, "SetEnvIfExpr") == 0 || strcasecmp(name, "BrowserMatch") == 0
+             || strcasecmp(name, "BrowserMatchNoCase") == 0) {
+        skip = 1;                                  /* expression or regex */
+    }
+    else {
+        return 0;
+    }
+    for (; skip > 0; skip--) {
+        ap_getword_conf(p, &args);
+    }
+    while (*(word = ap_getword_conf(p, &args)) != '\0') {
+        if (all ? is_our_variable(word) : assignment_is_ours(word, p)) {
             return 1;
         }
     }
@@ -575,21 +640,23 @@ static int names_our_variable(const char *args)
  * decision.  Before authorization the module replaces them; after it (a
  * SetEnv, UnsetEnv or a RewriteRule of a <Directory> run in fixups) they
  * would stand in for it. */
-static void check_variable_writers(const ap_directive_t *list, server_rec *main)
+static void check_variable_writers(const ap_directive_t *list, server_rec *main,
+                                   apr_pool_t *p)
 {
     const ap_directive_t *d;
 
     for (d = list; d != NULL; d = d->next) {
         if (d->first_child != NULL) {
-            check_variable_writers(d->first_child, main);
+            check_variable_writers(d->first_child, main, p);
         }
-        if (d->args != NULL && writes_variables(d->directive) && names_our_variable(d->args)) {
+        if (d->args != NULL && writes_our_variable(d, p)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main, PROVAUTH_LOGNO(00047)
-                         "%s (line %d of %s) writes a PROVAUTH_* variable: applications "
-                         "and logs take these for mod_provauth's decision; set before "
-                         "authorization it is replaced, set after it (SetEnv, UnsetEnv, a "
-                         "RewriteRule in a <Directory> or .htaccess) it would stand in for "
-                         "the decision; remove it, or use a name of your own",
+                         "%s (line %d of %s) writes a PROVAUTH_* variable (or one "
+                         "whose name the request chooses): applications and logs take "
+                         "these for mod_provauth's decision; set before authorization "
+                         "it is replaced, set after it (SetEnv, UnsetEnv, a RewriteRule "
+                         "in a <Directory> or .htaccess) it would stand in for the "
+                         "decision; remove it, or use a name of your own",
                          d->directive, d->line_num, d->filename);
         }
     }
@@ -602,7 +669,7 @@ void provauth_check_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *ma
     server_rec *s;
 
     if (provauth_first_use(pconf) != NULL) {
-        check_variable_writers(ap_conftree, main);
+        check_variable_writers(ap_conftree, main, ptemp);
     }
     memset(&main_tls, 0, sizeof(main_tls));
     read_settings(ap_conftree, 0, &main_tls, ptemp);

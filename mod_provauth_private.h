@@ -52,6 +52,8 @@ typedef struct {
     int registry_off;            /* "none" */
     const struct ap_socache_provider_t *registry_provider;
     struct ap_socache_instance_t *registry_instance;
+    int mod_cache_loaded;        /* set by post_config: keep device files out
+                                  * of mod_cache (r->no_cache) */
 } provauth_server_conf_t;
 
 /* Each file directive keeps its path (for messages) beside what was loaded. */
