@@ -5,6 +5,9 @@ asks for the same URL: another phone, an untrusted certificate, or none.
 The module keeps what a Require provauth-* line decided out of the cache
 (r->no_cache), for all three providers; the controls show that the cache
 is active in this very setup (an unprotected file is answered from it)."""
+import os
+import time
+
 import pytest
 
 import slips
@@ -28,24 +31,30 @@ FILES = [f"cfg/{VICTIM}.cfg", "fw/firmware.bin", "listed/directory.xml", "public
 MODULES = slips.BASE_MODULES + ["cache", "cache_socache"]
 
 
+def start_cached(workdir, pki, name, dirs, files, modules, extra=""):
+    """A TLS virtual host (port "cache") behind mod_cache's quick handler,
+    its files changed ten days ago: fresh for a day by mod_cache's
+    heuristic (a tenth of their age, at most CacheMaxExpire), so a stored
+    answer is served as it is, not revalidated through the normal request
+    path."""
+    config = (CACHE + extra
+              + f"\n    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}")
+    server = slips.start(workdir, name,
+                         slips.vhost(pki, "cache", "optional_no_ca", config, dirs),
+                         ["cache"], files=files, modules=modules)
+    past = time.time() - 10 * 86400
+    for rel in files:
+        os.utime(os.path.join(server.root, "htdocs", rel), (past, past))
+    return server
+
+
 @pytest.fixture(scope="module")
 def cache_httpd(workdir, pki):
-    import os
     root = os.path.join(workdir, "modcache")
     os.makedirs(root, exist_ok=True)
     with open(os.path.join(root, "allow.txt"), "w") as out:
         out.write(f"{VICTIM}\n")
-    extra = CACHE + f"\n    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
-    server = slips.start(workdir, "modcache",
-                         slips.vhost(pki, "cache", "optional_no_ca", extra, DIRS),
-                         ["cache"], files=FILES, modules=MODULES)
-    # Files changed ten days ago: fresh for a day by mod_cache's heuristic
-    # (a tenth of their age, at most CacheMaxExpire), so a stored answer is
-    # served as it is, not revalidated through the normal request path.
-    import time
-    past = time.time() - 10 * 86400
-    for rel in FILES:
-        os.utime(os.path.join(root, "htdocs", rel), (past, past))
+    server = start_cached(workdir, pki, "modcache", DIRS, FILES, MODULES)
     yield server
     slips.stop(server)
 

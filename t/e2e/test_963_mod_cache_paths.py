@@ -9,22 +9,14 @@ client asks for the same URL."""
 import http.client
 import os
 import socket
-import time
 
 import pytest
 
 import slips
 from clients import tls_context
+from test_962_mod_cache import start_cached
 
 VICTIM = "0004f2000001"
-CACHE = "\n".join(["    CacheQuickHandler On",
-                   "    CacheEnable socache /",
-                   "    CacheSocache shmcb",
-                   "    CacheHeader on",
-                   "    CacheIgnoreNoLastMod On",
-                   "    CacheDefaultExpire 600",
-                   "    AddType text/plain .cfg",
-                   "    ProvAuthAcceptExpired On"])
 DIRS = """
     <Directory {root}/htdocs/idx>
         Require all granted
@@ -61,17 +53,12 @@ MODULES = slips.BASE_MODULES + ["cache", "cache_socache", "dir", "negotiation", 
 
 @pytest.fixture(scope="module")
 def srv(workdir, pki):
-    root = os.path.join(workdir, "cachepaths")
-    os.makedirs(root, exist_ok=True)
-    extra = CACHE + f"\n    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
-    server = slips.start(workdir, "cachepaths",
-                         slips.vhost(pki, "cache", "optional_no_ca", extra, DIRS),
-                         ["cache"], files=FILES, modules=MODULES)
-    with open(os.path.join(root, "htdocs", "ssi", "phone.shtml"), "w") as out:
+    server = start_cached(workdir, pki, "cachepaths", DIRS, FILES, MODULES,
+                          extra="\n    AddType text/plain .cfg")
+    with open(os.path.join(server.root, "htdocs", "ssi", "phone.shtml"), "w") as out:
         out.write('<!--#include virtual="/cfg/${PROVAUTH_MAC}.cfg" -->\n')
-    past = time.time() - 10 * 86400
-    for rel in FILES:
-        os.utime(os.path.join(root, "htdocs", rel), (past, past))
+    page = os.path.join(server.root, "htdocs", "ssi", "phone.shtml")
+    os.utime(page, (os.stat(page).st_mtime - 10 * 86400,) * 2)   # as start_cached's
     yield server
     slips.stop(server)
 
