@@ -12,37 +12,10 @@
 #include "provauth_verify.h"
 #include "test_pki.h"
 
-static pki_vendor_t *acme, *other;
-static EVP_PKEY *leaf_key;
-static X509_STORE *anchors;
-static provauth_trust_t trust;
-static time_t now;
-
-static void setup(void)
-{
-    test_pool_setup();
-    acme = pki_vendor_new("Acme");
-    other = pki_vendor_new("Other");
-    leaf_key = pki_make_key();
-    anchors = pki_store(acme->root, NULL);
-    memset(&trust, 0, sizeof(trust));
-    trust.anchors = anchors;
-    now = time(NULL);
-}
-
-static void teardown(void)
-{
-    X509_STORE_free(anchors);
-    pki_free_key(leaf_key);
-    pki_vendor_free(other);
-    pki_vendor_free(acme);
-    test_pool_teardown();
-}
-
 static X509 *device_of(const pki_vendor_t *v, const char *cn)
 {
-    return pki_make_leaf(cn, leaf_key, v->issuing, v->issuing_key,
-                         now - PKI_DAY, now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
+    return pki_make_leaf(cn, fx.leaf_key, v->issuing, v->issuing_key,
+                         fx.now - PKI_DAY, fx.now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
 }
 
 /* Verify a device of v sending chain (NULL: its leaf only) against trust. */
@@ -51,7 +24,7 @@ static provauth_verdict_t verify_sent(const pki_vendor_t *v, STACK_OF(X509) *cha
     X509 *leaf = device_of(v, "0004f2abcdef");
     provauth_verdict_t verdict;
 
-    ck_assert_int_eq(provauth_verify_chain(&verdict, &trust, leaf, chain, now,
+    ck_assert_int_eq(provauth_verify_chain(&verdict, &fx.trust, leaf, chain, fx.now,
                                            test_pool), APR_SUCCESS);
     sk_X509_pop_free(chain, X509_free);
     pki_free_cert(leaf);
@@ -72,7 +45,7 @@ static provauth_verdict_t verify_sent(const pki_vendor_t *v, STACK_OF(X509) *cha
 
 START_TEST(test_missing_issuing_ca_names_it_and_the_intermediate_directive)
 {
-    provauth_verdict_t v = verify_sent(acme, NULL);
+    provauth_verdict_t v = verify_sent(fx.acme, NULL);
 
     ck_assert_int_eq(v.verify_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
     ck_assert_hint(v, "unable to get local issuer certificate",
@@ -83,7 +56,7 @@ END_TEST
 
 START_TEST(test_missing_root_names_it_and_the_ca_directive)
 {
-    provauth_verdict_t v = verify_sent(other, pki_stack(other->issuing, other->policy,
+    provauth_verdict_t v = verify_sent(fx.other, pki_stack(fx.other->issuing, fx.other->policy,
                                                         NULL));
 
     ck_assert_hint(v, "unable to get local issuer certificate",
@@ -94,11 +67,11 @@ END_TEST
 
 START_TEST(test_issuing_ca_as_anchor_says_the_root_belongs_there)
 {
-    X509_STORE *issuing_only = pki_store(acme->issuing, NULL);
+    X509_STORE *issuing_only = pki_store(fx.acme->issuing, NULL);
     provauth_verdict_t v;
 
-    trust.anchors = issuing_only;
-    v = verify_sent(acme, pki_stack(acme->issuing, acme->policy, NULL));
+    fx.trust.anchors = issuing_only;
+    v = verify_sent(fx.acme, pki_stack(fx.acme->issuing, fx.acme->policy, NULL));
     ck_assert_int_eq(v.verify_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT);
     ck_assert_hint(v, "unable to get issuer certificate",
                    "the trust anchor 'CN=Acme Issuing CA' is not a root CA");
@@ -110,8 +83,8 @@ END_TEST
 
 START_TEST(test_untrusted_root_sent_by_the_device_is_named)
 {
-    provauth_verdict_t v = verify_sent(other, pki_stack(other->issuing, other->policy,
-                                                        other->root, NULL));
+    provauth_verdict_t v = verify_sent(fx.other, pki_stack(fx.other->issuing, fx.other->policy,
+                                                        fx.other->root, NULL));
 
     ck_assert_int_eq(v.verify_error, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
     ck_assert_hint(v, "self-signed certificate in certificate chain",
@@ -124,12 +97,12 @@ START_TEST(test_anchor_with_the_roots_name_but_another_key_is_called_out)
 {
     EVP_PKEY *impostor_key = pki_make_key();
     X509 *impostor = pki_make_ca("Acme Root CA", impostor_key, NULL, NULL,
-                                 now - PKI_YEAR, now + PKI_YEAR);
+                                 fx.now - PKI_YEAR, fx.now + PKI_YEAR);
     X509_STORE *lookalike = pki_store(impostor, NULL);
     provauth_verdict_t v;
 
-    trust.anchors = lookalike;
-    v = verify_sent(acme, pki_stack(acme->issuing, acme->policy, NULL));
+    fx.trust.anchors = lookalike;
+    v = verify_sent(fx.acme, pki_stack(fx.acme->issuing, fx.acme->policy, NULL));
     ck_assert_hint(v, "unable to get local issuer certificate",
                    "the trust anchor 'CN=Acme Root CA' did not issue 'CN=Acme Policy CA'");
     ck_assert_why_mentions(v.hint, "another key");
@@ -141,14 +114,14 @@ END_TEST
 
 START_TEST(test_missing_crl_names_its_issuer_and_the_crl_directive)
 {
-    X509_CRL *policy_crl = pki_make_crl(acme->policy, acme->policy_key, NULL, 0,
-                                        now - PKI_DAY, now + PKI_DAY);
+    X509_CRL *policy_crl = pki_make_crl(fx.acme->policy, fx.acme->policy_key, NULL, 0,
+                                        fx.now - PKI_DAY, fx.now + PKI_DAY);
     STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
     provauth_verdict_t v;
 
     ck_assert_int_gt(sk_X509_CRL_push(crls, policy_crl), 0);
-    trust.crls = crls;
-    v = verify_sent(acme, pki_stack(acme->issuing, acme->policy, NULL));
+    fx.trust.crls = crls;
+    v = verify_sent(fx.acme, pki_stack(fx.acme->issuing, fx.acme->policy, NULL));
     ck_assert_int_eq(v.verify_error, X509_V_ERR_UNABLE_TO_GET_CRL);
     ck_assert_hint(v, "unable to get certificate CRL",
                    "no CRL issued by 'CN=Acme Issuing CA' in ProvAuthCRLFile");
@@ -158,11 +131,11 @@ END_TEST
 
 START_TEST(test_self_signed_device_gets_no_configuration_hint)
 {
-    X509 *leaf = pki_make_leaf("0004f2abcdef", leaf_key, NULL, NULL, now - PKI_DAY,
-                               now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
+    X509 *leaf = pki_make_leaf("0004f2abcdef", fx.leaf_key, NULL, NULL, fx.now - PKI_DAY,
+                               fx.now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
     provauth_verdict_t v;
 
-    ck_assert_int_eq(provauth_verify_chain(&v, &trust, leaf, NULL, now, test_pool),
+    ck_assert_int_eq(provauth_verify_chain(&v, &fx.trust, leaf, NULL, fx.now, test_pool),
                      APR_SUCCESS);
     ck_assert_ptr_null(v.hint);
     ck_assert_str_eq(v.reason, "self-signed certificate");
@@ -172,17 +145,17 @@ END_TEST
 
 START_TEST(test_revoked_device_gets_no_configuration_hint)
 {
-    X509 *leaf = device_of(acme, "0004f2abcdef");
+    X509 *leaf = device_of(fx.acme, "0004f2abcdef");
     long serial = pki_serial(leaf);
-    X509_CRL *crl = pki_make_crl(acme->issuing, acme->issuing_key, &serial, 1,
-                                 now - PKI_DAY, now + PKI_DAY);
+    X509_CRL *crl = pki_make_crl(fx.acme->issuing, fx.acme->issuing_key, &serial, 1,
+                                 fx.now - PKI_DAY, fx.now + PKI_DAY);
     STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
-    STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
+    STACK_OF(X509) *chain = pki_stack(fx.acme->issuing, fx.acme->policy, NULL);
     provauth_verdict_t v;
 
     ck_assert_int_gt(sk_X509_CRL_push(crls, crl), 0);
-    trust.crls = crls;
-    ck_assert_int_eq(provauth_verify_chain(&v, &trust, leaf, chain, now, test_pool),
+    fx.trust.crls = crls;
+    ck_assert_int_eq(provauth_verify_chain(&v, &fx.trust, leaf, chain, fx.now, test_pool),
                      APR_SUCCESS);
     ck_assert_ptr_null(v.hint);
     ck_assert_str_eq(v.reason, "certificate revoked");
@@ -196,8 +169,8 @@ START_TEST(test_no_anchors_says_which_directive_sets_them)
 {
     provauth_verdict_t v;
 
-    trust.anchors = NULL;
-    v = verify_sent(acme, NULL);
+    fx.trust.anchors = NULL;
+    v = verify_sent(fx.acme, NULL);
     ck_assert_why_mentions(v.reason, "no trust anchors configured: ");
     ck_assert_why_mentions(v.hint, "ProvAuthCACertificateFile");
 }
@@ -205,11 +178,11 @@ END_TEST
 
 START_TEST(test_valid_device_has_neither_reason_nor_hint)
 {
-    X509 *leaf = device_of(acme, "0004f2abcdef");
-    STACK_OF(X509) *chain = pki_stack(acme->issuing, acme->policy, NULL);
+    X509 *leaf = device_of(fx.acme, "0004f2abcdef");
+    STACK_OF(X509) *chain = pki_stack(fx.acme->issuing, fx.acme->policy, NULL);
     provauth_verdict_t v;
 
-    ck_assert_int_eq(provauth_verify_chain(&v, &trust, leaf, chain, now, test_pool),
+    ck_assert_int_eq(provauth_verify_chain(&v, &fx.trust, leaf, chain, fx.now, test_pool),
                      APR_SUCCESS);
     ck_assert_int_eq(v.status, PROVAUTH_STATUS_VALID);
     ck_assert_ptr_null(v.reason);
@@ -281,7 +254,7 @@ START_TEST(test_suggested_regexes_read_the_mac_they_name)
         ck_assert_msg(provauth_mac_rule_make(&rule, "CN", suggested_regex(hint),
                                              test_pool, &why) == APR_SUCCESS,
                       "%s: suggested regex does not compile: %s", cases[i].cn, why);
-        leaf = device_of(acme, cases[i].cn);
+        leaf = device_of(fx.acme, cases[i].cn);
         ck_assert_msg(provauth_mac_from_cert(leaf, rule, &mac, &why, test_pool) == 1,
                       "%s: suggested rule reads no MAC: %s", cases[i].cn, why);
         ck_assert_str_eq(mac.hex, cases[i].mac);
@@ -302,7 +275,7 @@ END_TEST
 
 START_TEST(test_no_mac_reason_of_a_cisco_cn_carries_the_hint)
 {
-    X509 *leaf = device_of(acme, "CP-7945G-SEP001122334455");
+    X509 *leaf = device_of(fx.acme, "CP-7945G-SEP001122334455");
     provauth_mac_t mac;
     const char *why = NULL;
 
@@ -397,7 +370,7 @@ Suite *hint_suite(void)
     Suite *s = suite_create("hint");
     TCase *tc = tcase_create("hints");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, trust_fixture_setup, trust_fixture_teardown);
     tcase_add_test(tc, test_missing_issuing_ca_names_it_and_the_intermediate_directive);
     tcase_add_test(tc, test_missing_root_names_it_and_the_ca_directive);
     tcase_add_test(tc, test_issuing_ca_as_anchor_says_the_root_belongs_there);

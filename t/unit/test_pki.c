@@ -395,3 +395,26 @@ void pki_free_crl(X509_CRL *crl)
 {
     X509_CRL_free(crl);
 }
+
+trust_fixture_t fx;
+
+void trust_fixture_setup(void)
+{
+    test_pool_setup();
+    memset(&fx, 0, sizeof(fx));
+    fx.acme = pki_vendor_new("Acme");
+    fx.other = pki_vendor_new("Other");
+    fx.leaf_key = pki_make_key();
+    fx.anchors = pki_store(fx.acme->root, NULL);
+    fx.trust.anchors = fx.anchors;
+    fx.now = time(NULL);
+}
+
+void trust_fixture_teardown(void)
+{
+    X509_STORE_free(fx.anchors);
+    pki_free_key(fx.leaf_key);
+    pki_vendor_free(fx.other);
+    pki_vendor_free(fx.acme);
+    test_pool_teardown();
+}

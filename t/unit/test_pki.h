@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "provauth_verify.h"
+
 /* ---- shared assertions ---- */
 
 /* An error text (*why) that must be set and contain text. */
@@ -168,5 +170,21 @@ char *pki_write_text(const char *dir, const char *name, const char *text);
 void pki_free_cert(X509 *cert);
 void pki_free_key(EVP_PKEY *key);
 void pki_free_crl(X509_CRL *crl);
+
+/* The chain-verification suites' fixture (test_verify.c, test_hint.c):
+ * vendor Acme, whose root is the anchors of trust, a vendor nobody trusts,
+ * a leaf key and the time; made by trust_fixture_setup (with the pool) and
+ * freed by trust_fixture_teardown, as a checked fixture. */
+typedef struct {
+    pki_vendor_t *acme;
+    pki_vendor_t *other;
+    EVP_PKEY *leaf_key;
+    X509_STORE *anchors;        /* Acme's root */
+    provauth_trust_t trust;     /* .anchors = anchors, nothing else set */
+    time_t now;
+} trust_fixture_t;
+extern trust_fixture_t fx;
+void trust_fixture_setup(void);
+void trust_fixture_teardown(void);
 
 #endif /* TEST_PKI_H */

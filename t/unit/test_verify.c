@@ -11,43 +11,16 @@
 
 #define MAC_CN "0004f2abcdef"
 
-static pki_vendor_t *acme;      /* the vendor whose root is trusted */
-static pki_vendor_t *other;     /* a vendor nobody trusts */
-static EVP_PKEY *leaf_key;
-static X509_STORE *anchors;     /* acme's root */
-static provauth_trust_t trust;
-static time_t now;
-static void setup(void)
-{
-    test_pool_setup();
-    acme = pki_vendor_new("Acme");
-    other = pki_vendor_new("Other");
-    leaf_key = pki_make_key();
-    anchors = pki_store(acme->root, NULL);
-    memset(&trust, 0, sizeof(trust));
-    trust.anchors = anchors;
-    now = time(NULL);
-}
-
-static void teardown(void)
-{
-    X509_STORE_free(anchors);
-    pki_free_key(leaf_key);
-    pki_vendor_free(other);
-    pki_vendor_free(acme);
-    test_pool_teardown();
-}
-
 /* A device of vendor v valid from not_before to not_after. */
 static X509 *device(const pki_vendor_t *v, time_t not_before, time_t not_after)
 {
-    return pki_make_leaf(MAC_CN, leaf_key, v->issuing, v->issuing_key,
+    return pki_make_leaf(MAC_CN, fx.leaf_key, v->issuing, v->issuing_key,
                          not_before, not_after, PKI_EKU_CLIENT_AUTH);
 }
 
 static X509 *valid_device(void)
 {
-    return device(acme, now - PKI_DAY, now + 30 * PKI_DAY + 3600);
+    return device(fx.acme, fx.now - PKI_DAY, fx.now + 30 * PKI_DAY + 3600);
 }
 
 static X509 *expired_device(const pki_vendor_t *v)
@@ -68,7 +41,7 @@ static provauth_verdict_t verify(X509 *leaf, const pki_vendor_t *v)
     provauth_verdict_t verdict;
     apr_status_t rv;
 
-    rv = provauth_verify_chain(&verdict, &trust, leaf, chain, now, test_pool);
+    rv = provauth_verify_chain(&verdict, &fx.trust, leaf, chain, fx.now, test_pool);
     ck_assert_int_eq(rv, APR_SUCCESS);
     sk_X509_pop_free(chain, X509_free);
     return verdict;
@@ -77,7 +50,7 @@ static provauth_verdict_t verify(X509 *leaf, const pki_vendor_t *v)
 /* floor((when - now) / day), what days_left must read. */
 static long floor_days(time_t when)
 {
-    long diff = (long)(when - now);
+    long diff = (long)(when - fx.now);
 
     return diff >= 0 ? diff / PKI_DAY : -((-diff + PKI_DAY - 1) / PKI_DAY);
 }
@@ -100,7 +73,7 @@ static long floor_days(time_t when)
 START_TEST(test_valid_leaf_with_full_peer_chain_is_valid)
 {
     X509 *leaf = valid_device();
-    provauth_verdict_t v = verify(leaf, acme);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_VALID);
     ck_assert_verify_error(v, X509_V_OK);
@@ -116,11 +89,11 @@ START_TEST(test_leaf_only_with_configured_intermediates_is_valid)
     X509 *leaf = valid_device();
     provauth_verdict_t v;
 
-    trust.intermediates = peer_chain_of(acme);
+    fx.trust.intermediates = peer_chain_of(fx.acme);
     v = verify(leaf, NULL);
     ck_assert_status(v, PROVAUTH_STATUS_VALID);
     ck_assert_verify_error(v, X509_V_OK);
-    sk_X509_pop_free(trust.intermediates, X509_free);
+    sk_X509_pop_free(fx.trust.intermediates, X509_free);
     pki_free_cert(leaf);
 }
 END_TEST
@@ -139,8 +112,8 @@ END_TEST
 
 START_TEST(test_expired_leaf_with_valid_chain_is_expired_not_failed)
 {
-    X509 *leaf = expired_device(acme);
-    provauth_verdict_t v = verify(leaf, acme);
+    X509 *leaf = expired_device(fx.acme);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_EXPIRED);
     ck_assert_verify_error(v, X509_V_OK);
@@ -153,8 +126,8 @@ END_TEST
 
 START_TEST(test_leaf_expired_an_hour_ago_has_days_left_minus_one)
 {
-    X509 *leaf = device(acme, now - 30 * PKI_DAY, now - 3600);
-    provauth_verdict_t v = verify(leaf, acme);
+    X509 *leaf = device(fx.acme, fx.now - 30 * PKI_DAY, fx.now - 3600);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_EXPIRED);
     ck_assert_int_eq(v.days_left, -1);
@@ -164,8 +137,8 @@ END_TEST
 
 START_TEST(test_not_yet_valid_leaf_is_not_yet_valid)
 {
-    X509 *leaf = device(acme, now + 2 * PKI_DAY, now + PKI_YEAR);
-    provauth_verdict_t v = verify(leaf, acme);
+    X509 *leaf = device(fx.acme, fx.now + 2 * PKI_DAY, fx.now + PKI_YEAR);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_NOT_YET_VALID);
     ck_assert_verify_error(v, X509_V_OK);
@@ -178,15 +151,15 @@ END_TEST
 START_TEST(test_valid_leaf_under_expired_issuing_ca_is_expired)
 {
     EVP_PKEY *ca_key = pki_make_key();
-    X509 *issuing = pki_make_ca("Acme Old Issuing CA", ca_key, acme->policy,
-                                acme->policy_key, pki_utc("20200101000000Z"),
+    X509 *issuing = pki_make_ca("Acme Old Issuing CA", ca_key, fx.acme->policy,
+                                fx.acme->policy_key, pki_utc("20200101000000Z"),
                                 pki_utc("20240101000000Z"));
-    X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, issuing, ca_key, now - PKI_DAY,
-                               now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
-    STACK_OF(X509) *chain = pki_stack(issuing, acme->policy, NULL);
+    X509 *leaf = pki_make_leaf(MAC_CN, fx.leaf_key, issuing, ca_key, fx.now - PKI_DAY,
+                               fx.now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
+    STACK_OF(X509) *chain = pki_stack(issuing, fx.acme->policy, NULL);
     provauth_verdict_t v;
 
-    ck_assert_int_eq(provauth_verify_chain(&v, &trust, leaf, chain, now, test_pool),
+    ck_assert_int_eq(provauth_verify_chain(&v, &fx.trust, leaf, chain, fx.now, test_pool),
                      APR_SUCCESS);
     ck_assert_status(v, PROVAUTH_STATUS_EXPIRED);
     ck_assert_verify_error(v, X509_V_OK);
@@ -200,8 +173,8 @@ END_TEST
 
 START_TEST(test_self_signed_leaf_with_mac_cn_fails_depth_zero_self_signed)
 {
-    X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, NULL, NULL, now - PKI_DAY,
-                               now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
+    X509 *leaf = pki_make_leaf(MAC_CN, fx.leaf_key, NULL, NULL, fx.now - PKI_DAY,
+                               fx.now + PKI_YEAR, PKI_EKU_CLIENT_AUTH);
     provauth_verdict_t v = verify(leaf, NULL);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
@@ -214,7 +187,7 @@ END_TEST
 
 START_TEST(test_expired_self_signed_leaf_is_failed_not_expired)
 {
-    X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, NULL, NULL,
+    X509 *leaf = pki_make_leaf(MAC_CN, fx.leaf_key, NULL, NULL,
                                pki_utc("20230101000000Z"),
                                pki_utc("20240630000000Z"), PKI_EKU_CLIENT_AUTH);
     provauth_verdict_t v = verify(leaf, NULL);
@@ -228,8 +201,8 @@ END_TEST
 
 START_TEST(test_leaf_from_other_vendor_root_fails)
 {
-    X509 *leaf = device(other, now - PKI_DAY, now + PKI_YEAR);
-    provauth_verdict_t v = verify(leaf, other);
+    X509 *leaf = device(fx.other, fx.now - PKI_DAY, fx.now + PKI_YEAR);
+    provauth_verdict_t v = verify(leaf, fx.other);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
@@ -240,12 +213,12 @@ END_TEST
 
 START_TEST(test_leaf_from_other_vendor_with_its_root_sent_fails)
 {
-    X509 *leaf = device(other, now - PKI_DAY, now + PKI_YEAR);
-    STACK_OF(X509) *chain = pki_stack(other->issuing, other->policy, other->root,
+    X509 *leaf = device(fx.other, fx.now - PKI_DAY, fx.now + PKI_YEAR);
+    STACK_OF(X509) *chain = pki_stack(fx.other->issuing, fx.other->policy, fx.other->root,
                                       NULL);
     provauth_verdict_t v;
 
-    ck_assert_int_eq(provauth_verify_chain(&v, &trust, leaf, chain, now, test_pool),
+    ck_assert_int_eq(provauth_verify_chain(&v, &fx.trust, leaf, chain, fx.now, test_pool),
                      APR_SUCCESS);
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
@@ -256,8 +229,8 @@ END_TEST
 
 START_TEST(test_expired_leaf_from_other_vendor_root_is_failed_not_expired)
 {
-    X509 *leaf = expired_device(other);
-    provauth_verdict_t v = verify(leaf, other);
+    X509 *leaf = expired_device(fx.other);
+    provauth_verdict_t v = verify(leaf, fx.other);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
@@ -280,14 +253,14 @@ static STACK_OF(X509_CRL) *crl_stack(X509_CRL *crl)
 static provauth_verdict_t verify_with_crl(X509 *leaf, const long *serials,
                                           size_t n, time_t next_update)
 {
-    X509_CRL *crl = pki_make_crl(acme->issuing, acme->issuing_key, serials, n,
-                                 now - 3600, next_update);
+    X509_CRL *crl = pki_make_crl(fx.acme->issuing, fx.acme->issuing_key, serials, n,
+                                 fx.now - 3600, next_update);
     provauth_verdict_t v;
 
-    trust.crls = crl_stack(crl);
-    v = verify(leaf, acme);
-    sk_X509_CRL_pop_free(trust.crls, X509_CRL_free);
-    trust.crls = NULL;
+    fx.trust.crls = crl_stack(crl);
+    v = verify(leaf, fx.acme);
+    sk_X509_CRL_pop_free(fx.trust.crls, X509_CRL_free);
+    fx.trust.crls = NULL;
     return v;
 }
 
@@ -295,7 +268,7 @@ START_TEST(test_revoked_leaf_fails_cert_revoked)
 {
     X509 *leaf = valid_device();
     long serials[] = { 0x7777, pki_serial(leaf) };
-    provauth_verdict_t v = verify_with_crl(leaf, serials, 2, now + 7 * PKI_DAY);
+    provauth_verdict_t v = verify_with_crl(leaf, serials, 2, fx.now + 7 * PKI_DAY);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_CERT_REVOKED);
@@ -307,9 +280,9 @@ END_TEST
 
 START_TEST(test_revoked_expired_leaf_is_failed_not_expired)
 {
-    X509 *leaf = expired_device(acme);
+    X509 *leaf = expired_device(fx.acme);
     long serials[] = { pki_serial(leaf) };
-    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, now + 7 * PKI_DAY);
+    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, fx.now + 7 * PKI_DAY);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_CERT_REVOKED);
@@ -321,7 +294,7 @@ START_TEST(test_revoked_leaf_with_stale_crl_still_fails_cert_revoked)
 {
     X509 *leaf = valid_device();
     long serials[] = { pki_serial(leaf) };
-    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, now - 60);
+    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, fx.now - 60);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_CERT_REVOKED);
@@ -333,7 +306,7 @@ START_TEST(test_crl_without_leaf_serial_leaves_leaf_valid)
 {
     X509 *leaf = valid_device();
     long serials[] = { pki_serial(leaf) + 1000 };
-    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, now + 7 * PKI_DAY);
+    provauth_verdict_t v = verify_with_crl(leaf, serials, 1, fx.now + 7 * PKI_DAY);
 
     ck_assert_status(v, PROVAUTH_STATUS_VALID);
     ck_assert_verify_error(v, X509_V_OK);
@@ -343,10 +316,10 @@ END_TEST
 
 START_TEST(test_server_auth_only_leaf_fails_invalid_purpose)
 {
-    X509 *leaf = pki_make_leaf(MAC_CN, leaf_key, acme->issuing, acme->issuing_key,
-                               now - PKI_DAY, now + PKI_YEAR,
+    X509 *leaf = pki_make_leaf(MAC_CN, fx.leaf_key, fx.acme->issuing, fx.acme->issuing_key,
+                               fx.now - PKI_DAY, fx.now + PKI_YEAR,
                                PKI_EKU_SERVER_AUTH_ONLY);
-    provauth_verdict_t v = verify(leaf, acme);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_INVALID_PURPOSE);
@@ -365,14 +338,14 @@ static X509 *device_with_bad_time(int not_after)
                                  : X509_getm_notBefore(leaf);
 
     ck_assert_int_eq(ASN1_STRING_set(field, "garbage", 7), 1);
-    ck_assert_int_gt(X509_sign(leaf, acme->issuing_key, EVP_sha256()), 0);
+    ck_assert_int_gt(X509_sign(leaf, fx.acme->issuing_key, EVP_sha256()), 0);
     return leaf;
 }
 
 START_TEST(test_malformed_not_after_is_failed_error_in_not_after_field)
 {
     X509 *leaf = device_with_bad_time(1);
-    provauth_verdict_t v = verify(leaf, acme);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD);
@@ -385,7 +358,7 @@ END_TEST
 START_TEST(test_malformed_not_before_is_failed)
 {
     X509 *leaf = device_with_bad_time(0);
-    provauth_verdict_t v = verify(leaf, acme);
+    provauth_verdict_t v = verify(leaf, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_verify_error(v, X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD);
@@ -397,7 +370,7 @@ END_TEST
 
 START_TEST(test_null_leaf_is_none)
 {
-    provauth_verdict_t v = verify(NULL, acme);
+    provauth_verdict_t v = verify(NULL, fx.acme);
 
     ck_assert_status(v, PROVAUTH_STATUS_NONE);
     ck_assert_verify_error(v, X509_V_OK);
@@ -412,8 +385,8 @@ START_TEST(test_null_anchors_fail_with_reason)
     X509 *leaf = valid_device();
     provauth_verdict_t v;
 
-    trust.anchors = NULL;
-    v = verify(leaf, acme);
+    fx.trust.anchors = NULL;
+    v = verify(leaf, fx.acme);
     ck_assert_status(v, PROVAUTH_STATUS_FAILED);
     ck_assert_ptr_nonnull(v.reason);
     ck_assert_msg(strstr(v.reason, "anchor") != NULL,
@@ -430,7 +403,7 @@ START_TEST(test_verdict_names_subject_issuer_and_serial)
 
     pki_set_next_serial(0xABCDEF01L);
     leaf = valid_device();
-    v = verify(leaf, acme);
+    v = verify(leaf, fx.acme);
     ck_assert_status(v, PROVAUTH_STATUS_VALID);
     ck_assert_ptr_nonnull(v.subject);
     ck_assert_msg(strstr(v.subject, "CN=" MAC_CN) != NULL,
@@ -444,8 +417,8 @@ END_TEST
 
 START_TEST(test_failed_verdict_still_names_the_leaf)
 {
-    X509 *leaf = device(other, now - PKI_DAY, now + PKI_YEAR);
-    provauth_verdict_t v = verify(leaf, other);
+    X509 *leaf = device(fx.other, fx.now - PKI_DAY, fx.now + PKI_YEAR);
+    provauth_verdict_t v = verify(leaf, fx.other);
     char serial[32];
 
     snprintf(serial, sizeof(serial), "%lX", pki_serial(leaf));
@@ -471,15 +444,15 @@ END_TEST
 
 START_TEST(test_anchors_loaded_from_pem_file_verify_valid_leaf)
 {
-    X509 *roots[] = { other->root, acme->root };
+    X509 *roots[] = { fx.other->root, fx.acme->root };
     char *path = pki_write_pem(test_dir, "anchors.pem", roots, 2, NULL, 0);
     X509 *leaf = valid_device();
     const char *why = NULL;
     provauth_verdict_t v;
 
-    ck_assert_int_eq(provauth_load_anchors(&trust.anchors, path, test_pool, &why),
+    ck_assert_int_eq(provauth_load_anchors(&fx.trust.anchors, path, test_pool, &why),
                      APR_SUCCESS);
-    v = verify(leaf, acme);
+    v = verify(leaf, fx.acme);
     ck_assert_status(v, PROVAUTH_STATUS_VALID);
     pki_free_cert(leaf);
     free(path);
@@ -488,13 +461,13 @@ END_TEST
 
 START_TEST(test_anchors_contain_finds_a_root_by_content_only)
 {
-    ck_assert_msg(provauth_anchors_contain(anchors, acme->root) == 1,
+    ck_assert_msg(provauth_anchors_contain(fx.anchors, fx.acme->root) == 1,
                   "acme's root: expected 1 (trusted), got 0");
-    ck_assert_msg(provauth_anchors_contain(anchors, other->root) == 0,
+    ck_assert_msg(provauth_anchors_contain(fx.anchors, fx.other->root) == 0,
                   "other vendor's root: expected 0, got 1");
-    ck_assert_msg(provauth_anchors_contain(anchors, acme->issuing) == 0,
+    ck_assert_msg(provauth_anchors_contain(fx.anchors, fx.acme->issuing) == 0,
                   "acme's issuing CA (not an anchor): expected 0, got 1");
-    ck_assert_msg(provauth_anchors_contain(NULL, acme->root) == 0,
+    ck_assert_msg(provauth_anchors_contain(NULL, fx.acme->root) == 0,
                   "no store: expected 0, got 1");
 }
 END_TEST
@@ -505,11 +478,11 @@ START_TEST(test_anchors_contain_no_root_that_only_shares_an_anchors_name)
      * not take a chain ending there for one ending at acme's root. */
     EVP_PKEY *namesake_key = pki_make_key();
     X509 *namesake = pki_make_ca("Acme Root CA", namesake_key, NULL, NULL,
-                                 now - PKI_YEAR, now + 10 * PKI_YEAR);
+                                 fx.now - PKI_YEAR, fx.now + 10 * PKI_YEAR);
 
     ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(namesake),
-                                   X509_get_subject_name(acme->root)), 0);
-    ck_assert_msg(provauth_anchors_contain(anchors, namesake) == 0,
+                                   X509_get_subject_name(fx.acme->root)), 0);
+    ck_assert_msg(provauth_anchors_contain(fx.anchors, namesake) == 0,
                   "root named like acme's with another key: expected 0, got 1");
     pki_free_cert(namesake);
     pki_free_key(namesake_key);
@@ -522,7 +495,7 @@ Suite *verify_suite(void)
     TCase *tc = tcase_create("verify_chain");
 
     tcase_add_unchecked_fixture(tc, test_dir_make, test_dir_remove);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, trust_fixture_setup, trust_fixture_teardown);
     tcase_add_test(tc, test_valid_leaf_with_full_peer_chain_is_valid);
     tcase_add_test(tc, test_leaf_only_with_configured_intermediates_is_valid);
     tcase_add_test(tc, test_leaf_only_without_intermediates_fails_unable_to_get_issuer_locally);
