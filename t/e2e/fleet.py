@@ -9,7 +9,8 @@ import subprocess
 import time
 
 import clients
-from conftest import SERVERS, module_path
+import slips
+from conftest import SERVERS, module_path, tls_vhost
 from httpd import BASE_MODULES, Httpd, free_port, make_world_readable
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -56,6 +57,29 @@ def fleet_log_format():
 
 def fleet_body(pki, registry=""):
     log_format = fleet_log_format().replace("{", "{{").replace("}", "}}")
+    poly_root = f"ProvAuthCACertificateFile {pki.path('poly-root.pem')}"
+    extra = "\n".join([
+        "    ProvAuthAcceptExpired On",
+        f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}",
+        '    Header always set X-Provauth-Status "%{{PROVAUTH_STATUS}}e"',
+        '    Header always set X-Provauth-Error "%{{PROVAUTH_ERROR}}e"',
+        '    Header always set X-Provauth-Mac "%{{PROVAUTH_MAC}}e"'])
+    sections = (
+        slips.directory("polycom", poly_root, "ProvAuthPinnedDeviceFile {root}/pins.txt",
+                        "Require provauth-mac")
+        + slips.directory("reportonly", poly_root, "ProvAuthReportOnly On",
+                          "Require provauth-mac")
+        + slips.directory("yealink", f"ProvAuthCACertificateFile {pki.path('yealink-root.pem')}",
+                          "Require provauth-mac")
+        + """
+    <Location /provauth-status>
+        SetHandler provauth-status
+        Require ip 127.0.0.1
+    </Location>
+    <Location /server-status>
+        SetHandler server-status
+        Require ip 127.0.0.1
+    </Location>""")
     return f"""
 {registry}
 {log_format}
@@ -65,43 +89,7 @@ ExtendedStatus On
     Require all granted
 </Directory>
 Listen 127.0.0.1:{{fleet}}
-<VirtualHost 127.0.0.1:{{fleet}}>
-    ServerName localhost
-    SSLEngine on
-    SSLCertificateFile {pki.path('server.crt')}
-    SSLCertificateKeyFile {pki.path('server.key')}
-    SSLCACertificateFile {pki.path('vendor-roots.pem')}
-    SSLVerifyClient optional_no_ca
-    SSLVerifyDepth 5
-    ProvAuthAcceptExpired On
-    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}
-    Header always set X-Provauth-Status "%{{{{PROVAUTH_STATUS}}}}e"
-    Header always set X-Provauth-Error "%{{{{PROVAUTH_ERROR}}}}e"
-    Header always set X-Provauth-Mac "%{{{{PROVAUTH_MAC}}}}e"
-    <Directory {{root}}/htdocs/polycom>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        ProvAuthPinnedDeviceFile {{root}}/pins.txt
-        Require provauth-mac
-    </Directory>
-    <Directory {{root}}/htdocs/reportonly>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        ProvAuthReportOnly On
-        Require provauth-mac
-    </Directory>
-    <Directory {{root}}/htdocs/yealink>
-        ProvAuthCACertificateFile {pki.path('yealink-root.pem')}
-        Require provauth-mac
-    </Directory>
-    <Location /provauth-status>
-        SetHandler provauth-status
-        Require ip 127.0.0.1
-    </Location>
-    <Location /server-status>
-        SetHandler server-status
-        Require ip 127.0.0.1
-    </Location>
-</VirtualHost>
-"""
+""" + tls_vhost(pki, "fleet", "optional_no_ca", extra, sections)
 
 
 class FleetServer:

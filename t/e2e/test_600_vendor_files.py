@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from clients import get
-from conftest import SERVERS, _start, module_path
+import slips
+from conftest import module_path
 from httpd import BASE_MODULES, Httpd
 
 DER = serialization.Encoding.DER
@@ -64,56 +65,29 @@ def vendor_files(workdir, pki):
     return files
 
 
-def vendor_body(files):
-    def body(pki, ports):
-        return f"""
-Header always set X-Provauth-Status "%{{{{PROVAUTH_STATUS}}}}e"
-Header always set X-Provauth-Error "%{{{{PROVAUTH_ERROR}}}}e"
-<Directory {{root}}/htdocs>
-    Require all granted
-</Directory>
-Listen 127.0.0.1:{{vendor}}
-<VirtualHost 127.0.0.1:{{vendor}}>
-    ServerName localhost
-    SSLEngine on
-    SSLCertificateFile {pki.path('server.crt')}
-    SSLCertificateKeyFile {pki.path('server.key')}
-    SSLCACertificateFile {pki.path('vendor-roots.pem')}
-    SSLVerifyClient optional_no_ca
-    SSLVerifyDepth 5
-    ProvAuthAcceptExpired On
-    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}
-    <Directory {{root}}/htdocs/der>
-        ProvAuthCACertificateFile {files['poly-root.crt']}
-        ProvAuthIntermediateFile {files['poly-intermediates.der']}
-        ProvAuthCRLFile {files['poly-crl.crl']}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/bundle>
-        ProvAuthCACertificateFile {files['roots-bundle.pem']}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/p7b>
-        ProvAuthCACertificateFile {files['poly-roots.p7b']}
-        Require provauth-device
-    </Directory>
-</VirtualHost>
-"""
-    return body
+def vendor_dirs(files):
+    """One section per file format: DER root, intermediates and CRL; a PEM
+    bundle of roots; a PKCS#7 bundle."""
+    return (slips.directory("der", f"ProvAuthCACertificateFile {files['poly-root.crt']}",
+                            f"ProvAuthIntermediateFile {files['poly-intermediates.der']}",
+                            f"ProvAuthCRLFile {files['poly-crl.crl']}",
+                            "Require provauth-device")
+            + slips.directory("bundle", f"ProvAuthCACertificateFile {files['roots-bundle.pem']}",
+                              "Require provauth-device")
+            + slips.directory("p7b", f"ProvAuthCACertificateFile {files['poly-roots.p7b']}",
+                              "Require provauth-device"))
 
 
 @pytest.fixture(scope="module")
 def vendor_httpd(workdir, pki, vendor_files):
-    for directory in ["der", "bundle", "p7b"]:
-        path = os.path.join(workdir, "vendor", "htdocs", directory)
-        os.makedirs(path, exist_ok=True)
-        with open(os.path.join(path, "phone.cfg"), "w") as out:
-            out.write("phone\n")
-    server = _start(workdir, "vendor", vendor_body(vendor_files), pki, ["vendor"],
-                    module_path())
+    extra = "\n".join(["    ProvAuthAcceptExpired On",
+                       f"    ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"])
+    server = slips.start(workdir, "vendor",
+                         slips.vhost(pki, "vendor", "optional_no_ca", extra,
+                                     vendor_dirs(vendor_files)),
+                         ["vendor"], files=[f"{d}/phone.cfg" for d in ("der", "bundle", "p7b")])
     yield server
-    server.stop()
-    SERVERS.remove(server)
+    slips.stop(server)
 
 
 def fetch(pki, server, path, device, chain=False):

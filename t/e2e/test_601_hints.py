@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from clients import get, tls_context
-from conftest import SERVERS, _start, module_path
+import slips
 
 PEM = serialization.Encoding.PEM
 
@@ -20,52 +20,18 @@ def denials(expect_log):
     expect_log.extend([r"PA00101", r"AH01630"])
 
 
-def hints_body(pki, files):
-    def body(_pki, ports):
-        return f"""
-Header always set X-Provauth-Error "%{{{{PROVAUTH_ERROR}}}}e"
-<Directory {{root}}/htdocs>
-    Require all granted
-</Directory>
-Listen 127.0.0.1:{{hints}}
-<VirtualHost 127.0.0.1:{{hints}}>
-    # No vhost-level ProvAuthIntermediateFile: the mistake under test.
-    ServerName localhost
-    SSLEngine on
-    SSLCertificateFile {pki.path('server.crt')}
-    SSLCertificateKeyFile {pki.path('server.key')}
-    SSLCACertificateFile {pki.path('vendor-roots.pem')}
-    SSLVerifyClient optional_no_ca
-    SSLVerifyDepth 5
-    ProvAuthAcceptExpired On
-    <Directory {{root}}/htdocs/nointermediates>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/issuinganchor>
-        ProvAuthCACertificateFile {files['issuing']}
-        ProvAuthIntermediateFile {pki.path('poly-intermediates.pem')}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/poly>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/wrongcrl>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}
-        ProvAuthCRLFile {pki.path('yealink-crl.pem')}
-        Require provauth-device
-    </Directory>
-    <Directory {{root}}/htdocs/macs>
-        ProvAuthCACertificateFile {pki.path('poly-root.pem')}
-        ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}
-        Require provauth-mac
-    </Directory>
-</VirtualHost>
-"""
-    return body
+def hints_dirs(pki, files):
+    poly_root = f"ProvAuthCACertificateFile {pki.path('poly-root.pem')}"
+    all_int = f"ProvAuthIntermediateFile {pki.path('all-intermediates.pem')}"
+    return (slips.directory("nointermediates", poly_root, "Require provauth-device")
+            + slips.directory("issuinganchor", f"ProvAuthCACertificateFile {files['issuing']}",
+                              f"ProvAuthIntermediateFile {pki.path('poly-intermediates.pem')}",
+                              "Require provauth-device")
+            + slips.directory("poly", poly_root, all_int, "Require provauth-device")
+            + slips.directory("wrongcrl", poly_root, all_int,
+                              f"ProvAuthCRLFile {pki.path('yealink-crl.pem')}",
+                              "Require provauth-device")
+            + slips.directory("macs", poly_root, all_int, "Require provauth-mac"))
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +46,14 @@ def hints_httpd(workdir, pki):
         out.write(pki.other_root.cert.public_bytes(PEM))
     for directory in ["nointermediates", "issuinganchor", "poly", "wrongcrl", "macs"]:
         os.makedirs(os.path.join(root, "htdocs", directory), exist_ok=True)
-    server = _start(workdir, "hints", hints_body(pki, files), pki, ["hints"],
-                    module_path())
+    # No vhost-level ProvAuthIntermediateFile: the mistake under test.
+    server = slips.start(workdir, "hints",
+                         slips.vhost(pki, "hints", "optional_no_ca", "    ProvAuthAcceptExpired On",
+                                     hints_dirs(pki, files)),
+                         ["hints"])
     server.files = files
     yield server
-    server.stop()
-    SERVERS.remove(server)
+    slips.stop(server)
 
 
 def denial_line(server, uri):
