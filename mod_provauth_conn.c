@@ -61,23 +61,26 @@ provauth_conn_t *provauth_conn_get(conn_rec *c)
     return conn;
 }
 
+/* The lock is taken once streams share the connection; whether this
+ * caller took it is decided once (in locked), so that it unlocks exactly
+ * what it locked even if a stream marks the connection shared meanwhile. */
 #if APR_HAS_THREADS
-#define LOCK_IF_SHARED(conn, failed) \
+#define LOCK_IF_SHARED(conn, locked, failed) \
     do { \
-        if (__atomic_load_n(&(conn)->shared, __ATOMIC_RELAXED) \
-            && apr_thread_mutex_lock((conn)->lock) != APR_SUCCESS) { \
+        (locked) = __atomic_load_n(&(conn)->shared, __ATOMIC_RELAXED) != 0; \
+        if ((locked) && apr_thread_mutex_lock((conn)->lock) != APR_SUCCESS) { \
             failed; \
         } \
     } while (0)
-#define UNLOCK_IF_SHARED(conn) \
+#define UNLOCK_IF_SHARED(conn, locked) \
     do { \
-        if (__atomic_load_n(&(conn)->shared, __ATOMIC_RELAXED)) { \
+        if (locked) { \
             apr_thread_mutex_unlock((conn)->lock); \
         } \
     } while (0)
 #else
-#define LOCK_IF_SHARED(conn, failed) do { } while (0)
-#define UNLOCK_IF_SHARED(conn) do { } while (0)
+#define LOCK_IF_SHARED(conn, locked, failed) do { (locked) = 0; } while (0)
+#define UNLOCK_IF_SHARED(conn, locked) do { (void)(locked); } while (0)
 #endif
 
 static int trust_equal(const provauth_trust_t *a, const provauth_trust_t *b)
@@ -158,9 +161,10 @@ const provauth_cached_verdict_t *provauth_conn_verdict(
 {
     provauth_cached_verdict_t *cached;
     X509 *leaf;
+    int locked;
 
     *mac = NULL;
-    LOCK_IF_SHARED(conn, return NULL);
+    LOCK_IF_SHARED(conn, locked, return NULL);
     leaf = SSL_get0_peer_certificate(conn->ssl);
     for (cached = conn->verdicts; cached; cached = cached->next) {
         if (verdict_matches(cached, leaf, trust, rule)) {
@@ -206,7 +210,7 @@ leave:
     if (cached->rv == APR_SUCCESS && cached->leaf != NULL) {
         *mac = cached_mac(conn, cached, rule);
     }
-    UNLOCK_IF_SHARED(conn);
+    UNLOCK_IF_SHARED(conn, locked);
     return cached;
 }
 
@@ -366,9 +370,9 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
     /* The entry is this connection's own (its verdict list). */
     provauth_cached_verdict_t *entry = (provauth_cached_verdict_t *)cached;
     provauth_registry_pending_t *pending;
-    int due;
+    int due, locked;
 
-    LOCK_IF_SHARED(conn, return 0);
+    LOCK_IF_SHARED(conn, locked, return 0);
     pending = entry->pending;
     if (pending == NULL) {
         pending = apr_pcalloc(conn->pool, sizeof(*pending));
@@ -403,7 +407,7 @@ int provauth_conn_note_request(provauth_conn_t *conn, const provauth_cached_verd
         pending->mac = *report->mac;
     }
     due = when - pending->first_request >= PENDING_MAX_AGE;
-    UNLOCK_IF_SHARED(conn);
+    UNLOCK_IF_SHARED(conn, locked);
     return due;
 }
 
