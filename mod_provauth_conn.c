@@ -539,12 +539,11 @@ static void log_refusal(request_rec *r, provauth_conn_t *conn,
 }
 
 /* Is the leaf pinned in a pin file of the virtual host serving r? */
-static int vhost_pins(const request_rec *r, X509 *leaf)
+static int vhost_pins(const request_rec *r, const provauth_conn_t *conn)
 {
-    provauth_fingerprint_t fp;
-
-    return provauth_cert_fingerprint(leaf, &fp) == APR_SUCCESS
-        && provauth_pins_any(provauth_server_conf(r->server)->pinned, &fp);
+    /* the fingerprint the handshake computed, not one per request */
+    return provauth_pins_any(provauth_server_conf(r->server)->pinned,
+                             &conn->handshake.pinned_fp);
 }
 
 /* The PA00131 line: a pin of the handshake's virtual host borrowed. */
@@ -591,7 +590,7 @@ int provauth_conn_check_vhost(request_rec *r)
         return DECLINED;
     }
     /* Sessions of pinned leaves are never resumed: the record says it all. */
-    if (conn->handshake.forgave_pin && !vhost_pins(r, peer)) {
+    if (conn->handshake.forgave_pin && !vhost_pins(r, conn)) {
         log_pin_refusal(r, conn, provauth_handshake_policy(conn->ssl), peer);
         return HTTP_MISDIRECTED_REQUEST;
     }

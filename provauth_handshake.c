@@ -116,17 +116,17 @@ static verify_observer_t *observer_of(X509_STORE_CTX *store_ctx)
 
 /* Is the error standing in store_ctx one a pin forgives: about the leaf
  * itself (depth 0), whose fingerprint is pinned for this virtual host? */
-static int pin_forgives(const provauth_handshake_t *policy, X509_STORE_CTX *store_ctx)
+static int pin_forgives(const provauth_handshake_t *policy, X509_STORE_CTX *store_ctx,
+                        provauth_fingerprint_t *fp)
 {
     X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
-    provauth_fingerprint_t fp;
 
     return policy->pinned != NULL && policy->pinned->nelts > 0
         && provauth_is_pin_forgivable(X509_STORE_CTX_get_error(store_ctx))
         && X509_STORE_CTX_get_error_depth(store_ctx) == 0
         && leaf != NULL && X509_STORE_CTX_get_current_cert(store_ctx) == leaf
-        && provauth_cert_fingerprint(leaf, &fp) == APR_SUCCESS
-        && provauth_pins_any(policy->pinned, &fp);
+        && provauth_cert_fingerprint(leaf, fp) == APR_SUCCESS
+        && provauth_pins_any(policy->pinned, fp);
 }
 
 int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
@@ -134,8 +134,9 @@ int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
     SSL *ssl = ssl_of(store_ctx);
     const provauth_handshake_t *policy = provauth_handshake_policy(ssl);
     SSL_verify_cb inner = policy ? policy->inner_verify : fallback_inner_verify;
+    provauth_fingerprint_t fp;
 
-    if (!ok && policy && pin_forgives(policy, store_ctx)) {
+    if (!ok && policy && pin_forgives(policy, store_ctx, &fp)) {
         verify_observer_t *observer = observer_of(store_ctx);
         provauth_handshake_record_t *record = record_of(ssl);
 
@@ -149,6 +150,7 @@ int provauth_handshake_verify_cb(int ok, X509_STORE_CTX *store_ctx)
         }
         if (record != NULL) {
             record->forgave_pin = 1;
+            record->pinned_fp = fp;   /* the requests' virtual hosts check it */
         }
     }
     else if (!ok && policy && policy->accept_time_errors

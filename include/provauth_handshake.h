@@ -7,6 +7,8 @@
 #include <apr_tables.h>
 #include <openssl/ssl.h>
 
+#include "provauth_pin.h"
+
 typedef struct provauth_handshake {
     int accept_time_errors;          /* forgive expired / not yet valid */
     STACK_OF(X509) *intermediates;   /* extra untrusted CAs, may be NULL */
@@ -82,6 +84,7 @@ typedef struct provauth_handshake_record {
     X509 *clean_leaf;            /* verified cleanly (with a reference), or NULL */
     int forgave_time_error;      /* a validity-period error was forgiven */
     int forgave_pin;             /* a pinned leaf's issuer errors were forgiven */
+    provauth_fingerprint_t pinned_fp;   /* with forgave_pin: that leaf's */
     /* A chain the handshake refused at a validity-period error, with no
      * other error before it: its leaf and the certificate whose dates
      * failed (references; NULL when none), the X509_V_ERR_* and that
