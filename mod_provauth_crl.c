@@ -7,7 +7,6 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
-#include <openssl/bio.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -15,6 +14,7 @@
 #include "http_log.h"
 
 #include "provauth_crl.h"
+#include "provauth_verify.h"
 #include "provauth_log.h"
 
 #include "mod_provauth_private.h"
@@ -35,21 +35,12 @@ typedef struct {
     const char *vhost_name;        /* "host (file:line)" */
 } walk_t;
 
+/* The name's text, "?" also when out of memory (for messages). */
 static const char *name_text(const X509_NAME *name, apr_pool_t *p)
 {
-    BIO *out = BIO_new(BIO_s_mem());
-    const char *text = "?";
-    char *data;
+    const char *text = provauth_name_text(name, p);
 
-    if (out == NULL) {
-        return text;
-    }
-    if (X509_NAME_print_ex(out, name, 0, XN_FLAG_RFC2253) >= 0) {
-        long len = BIO_get_mem_data(out, &data);
-        text = apr_pstrndup(p, data, (apr_size_t)len);
-    }
-    BIO_free(out);
-    return text;
+    return text ? text : "?";
 }
 
 /* Where the CRLs of a section come from, for the message. */

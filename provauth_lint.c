@@ -1,28 +1,18 @@
 /* provauth_lint.c: looks at loaded trust material for the mistakes that load
  * without error and then refuse every phone (see provauth_lint.h). */
 #include <apr_strings.h>
-#include <openssl/bio.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "provauth_lint.h"
 #include "provauth_verify.h"
 
+/* The name's text, "?" also when out of memory (for messages). */
 static const char *name_text(const X509_NAME *name, apr_pool_t *p)
 {
-    BIO *out = BIO_new(BIO_s_mem());
-    const char *text = "?";
-    char *data;
+    const char *text = provauth_name_text(name, p);
 
-    if (out == NULL) {
-        return text;
-    }
-    if (X509_NAME_print_ex(out, name, 0, XN_FLAG_RFC2253) >= 0) {
-        long len = BIO_get_mem_data(out, &data);
-        text = apr_pstrndup(p, data, (apr_size_t)len);
-    }
-    BIO_free(out);
-    return text;
+    return text ? text : "?";
 }
 
 /* Self-signed as chain building sees it: its own name and key identifier. */

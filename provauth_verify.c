@@ -28,10 +28,10 @@ const char *provauth_status_name(provauth_status_e status)
     return "NONE";
 }
 
-static const char *name_text(const X509_NAME *name, apr_pool_t *p)
+const char *provauth_name_text(const X509_NAME *name, apr_pool_t *p)
 {
     BIO *out = BIO_new(BIO_s_mem());
-    const char *text = "";
+    const char *text = "?";
     char *data;
 
     if (out == NULL) {
@@ -86,8 +86,8 @@ static apr_status_t days_until(long *days, const ASN1_TIME *when, time_t now)
 apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,
                                     time_t now, apr_pool_t *p)
 {
-    verdict->subject = name_text(X509_get_subject_name(leaf), p);
-    verdict->issuer = name_text(X509_get_issuer_name(leaf), p);
+    verdict->subject = provauth_name_text(X509_get_subject_name(leaf), p);
+    verdict->issuer = provauth_name_text(X509_get_issuer_name(leaf), p);
     verdict->serial = serial_text(X509_get0_serialNumber(leaf), p);
     if (verdict->subject == NULL || verdict->issuer == NULL
         || verdict->serial == NULL) {
@@ -110,7 +110,7 @@ const char *provauth_crls_first_stale(STACK_OF(X509_CRL) *crls, time_t now,
         const ASN1_TIME *next_update = X509_CRL_get0_nextUpdate(crl);
 
         if (next_update != NULL && X509_cmp_time(next_update, &now) < 0) {
-            return name_text(X509_CRL_get_issuer(crl), p);
+            return provauth_name_text(X509_CRL_get_issuer(crl), p);
         }
     }
     return NULL;
@@ -246,8 +246,8 @@ static const char *failure_hint(int error, int depth, X509 *cert,
                                 const provauth_trust_t *trust, apr_pool_t *p)
 {
     const X509_NAME *issuer = cert ? X509_get_issuer_name(cert) : NULL;
-    const char *issuer_text = issuer ? name_text(issuer, p) : NULL;
-    const char *subject_text = cert ? name_text(X509_get_subject_name(cert), p) : NULL;
+    const char *issuer_text = issuer ? provauth_name_text(issuer, p) : NULL;
+    const char *subject_text = cert ? provauth_name_text(X509_get_subject_name(cert), p) : NULL;
 
     if (issuer_text == NULL || subject_text == NULL) {
         return NULL;

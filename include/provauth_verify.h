@@ -123,4 +123,8 @@ int provauth_anchors_contain(X509_STORE *anchors, X509 *cert);
 apr_status_t provauth_describe_leaf(provauth_verdict_t *verdict, X509 *leaf,
                                     time_t now, apr_pool_t *p);
 
+/* A certificate name as RFC 2253 text ("?" when it cannot be printed);
+ * NULL only when out of memory. */
+const char *provauth_name_text(const X509_NAME *name, apr_pool_t *p);
+
 #endif /* PROVAUTH_VERIFY_H */
