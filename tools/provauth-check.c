@@ -16,7 +16,8 @@
 #include <openssl/x509.h>
 
 #include "provauth_check_args.h"
-#include "provauth_hint.h"
+#include "provauth_decision.h"
+#include "provauth_json.h"
 #include "provauth_mac.h"
 #include "provauth_pin.h"
 #include "provauth_verify.h"
@@ -128,36 +129,24 @@ static const char *iso_time(const ASN1_TIME *when, apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-static const char *iso_time_t(time_t when, apr_pool_t *p)
-{
-    struct tm tm;
-    char buf[32];
-
-    if (gmtime_r(&when, &tm) == NULL
-        || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        return "?";
-    }
-    return apr_pstrdup(p, buf);
-}
-
-/* Require provauth-mac for --path, as mod_provauth_authz.c decides it. */
+/* Require provauth-mac for --path: the module's own decision function. */
 static void decide_path(check_result_t *result, const provauth_check_opts_t *opts,
                         apr_pool_t *p)
 {
-    if (!result->trusted) {
-        result->path_reason = result->verdict.reason ? result->verdict.reason
-                                                     : "no client certificate";
-    }
-    else if (!result->has_mac) {
-        result->path_reason = apr_pstrcat(p, "no MAC: ", result->no_mac_reason, NULL);
-    }
-    else if (provauth_mac_in_path(&result->mac, opts->url_path, opts->whole_path)) {
-        result->path_granted = 1;
-    }
-    else {
-        result->path_reason = provauth_reason_mac_not_in_path(
-            &result->mac, opts->url_path, opts->whole_path, p);
-    }
+    provauth_facts_t facts;
+    const char *reason = NULL;
+
+    memset(&facts, 0, sizeof(facts));
+    facts.status = result->verdict.status;
+    facts.status_reason = result->verdict.reason ? result->verdict.reason
+                                                 : "no client certificate";
+    facts.mac = result->has_mac ? &result->mac : NULL;
+    facts.no_mac_reason = result->no_mac_reason;
+    facts.url_path = opts->url_path;
+    result->path_granted = provauth_decide(&facts, opts->whole_path ? PROVAUTH_REQUIRE_MAC_PATH
+                                                                    : PROVAUTH_REQUIRE_MAC,
+                                           &reason, p) == PROVAUTH_DECISION_GRANT;
+    result->path_reason = result->path_granted ? NULL : reason;
 }
 
 /* Returns APR_SUCCESS with a verdict, or an error with result->file_error. */
@@ -263,32 +252,23 @@ static void print_text(const check_result_t *r, const provauth_check_opts_t *opt
 
 /* ---- JSON output ---- */
 
-/* text as a JSON string (or null), from pool p. */
+/* text as a JSON string (or null), from pool p: the registry's escaping,
+ * which also replaces what is not UTF-8 (a T61String subject may hold
+ * Latin-1). */
 static const char *json_string(const char *text, apr_pool_t *p)
 {
-    const unsigned char *c;
-    char *quoted, *at;
+    apr_size_t size;
+    char *quoted;
 
     if (text == NULL) {
         return "null";
     }
-    quoted = apr_palloc(p, strlen(text) * 6 + 3);
-    at = quoted;
-    *at++ = '"';
-    for (c = (const unsigned char *)text; *c; c++) {
-        if (*c == '"' || *c == '\\') {
-            *at++ = '\\';
-            *at++ = (char)*c;
-        }
-        else if (*c < 0x20 || *c == 0x7f) {
-            at += apr_snprintf(at, 7, "\\u%04x", *c);
-        }
-        else {
-            *at++ = (char)*c;
-        }
-    }
-    *at++ = '"';
-    *at = '\0';
+    size = strlen(text) * 6 + 1;
+    quoted = apr_palloc(p, size + 2);
+    quoted[0] = '"';
+    size = provauth_json_escape(text, quoted + 1, size);
+    quoted[size + 1] = '"';
+    quoted[size + 2] = '\0';
     return quoted;
 }
 
@@ -483,7 +463,10 @@ static int run(int argc, const char *const *argv, apr_pool_t *p)
         return EXIT_TROUBLE;
     }
     if (opts.json) {
-        out("{\n  \"at\": \"%s\",\n  \"results\": [\n", iso_time_t(opts.at, p));
+        char at_text[32];
+
+        out("{\n  \"at\": \"%s\",\n  \"results\": [\n",
+            provauth_time_text((apr_int64_t)opts.at, at_text, sizeof(at_text)));
     }
     for (i = 0; i < opts.ncerts; i++) {
         check_result_t result;
