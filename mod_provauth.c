@@ -167,7 +167,7 @@ static void register_hooks(apr_pool_t *p)
      * renegotiate for a client certificate; before authorization. */
     ap_hook_check_access(provauth_access_checker, NULL, NULL, APR_HOOK_REALLY_LAST,
                          AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_log_transaction(provauth_log_denial, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(provauth_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, init_server, provauth_init_server, NULL, NULL,
                       APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ssl, pre_handshake, provauth_conn_pre_handshake, NULL, NULL,

@@ -49,6 +49,7 @@ typedef struct {
     const char *would_deny;              /* ProvAuthReportOnly: the first refusal
                                           * not enforced (PA00120 written) */
     const apr_table_t *variables;        /* the verdict's ready-made variables */
+    provauth_conn_t *conn;               /* the TLS connection's state, or NULL */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -160,6 +161,7 @@ static provauth_request_t *request_state(request_rec *r)
     state->status = PROVAUTH_STATUS_NONE;
 
     conn = provauth_conn_get(r->connection);
+    state->conn = conn;
     if (conn == NULL) {
         state->denial_reason = "not a TLS connection";
         goto done;
@@ -331,19 +333,6 @@ static void note_would_deny(request_rec *r, provauth_request_t *state,
                 "enforced: would be denied", provider, reason);
 }
 
-/* One line per refused request, after authorization has decided. */
-int provauth_log_denial(request_rec *r)
-{
-    const provauth_request_t *state = ap_get_module_config(r->request_config,
-                                                           &provauth_module);
-
-    if (state == NULL || state->denied_by == NULL || r->status != HTTP_FORBIDDEN) {
-        return DECLINED;
-    }
-    log_denial_line(r, state);
-    return OK;
-}
-
 /* Why a provider refused, in the categories mod_status counts. */
 static provauth_denial_e denial_kind(const provauth_request_t *state)
 {
@@ -363,37 +352,43 @@ static provauth_denial_e denial_kind(const provauth_request_t *state)
         ? PROVAUTH_DENIAL_NOT_IN_ALLOWLIST : PROVAUTH_DENIAL_MAC_NOT_IN_PATH;
 }
 
-int provauth_request_report(request_rec *r, provauth_request_report_t *report)
+/* After the request, one hook: the line of its refusal, and what it got
+ * for its device's record and the counters. */
+int provauth_log_transaction(request_rec *r)
 {
     const provauth_request_t *state = ap_get_module_config(r->request_config,
                                                            &provauth_module);
+    provauth_request_report_t report;
 
     if (state == NULL) {
-        return 0;
+        return DECLINED;   /* the module established nothing for it */
     }
-    memset(report, 0, sizeof(*report));
-    report->status = state->status;
-    report->cached = state->internal_error ? NULL : state->cached;
+    report.status = state->status;
+    report.cached = state->internal_error ? NULL : state->cached;
     /* For an untrusted certificate: the MAC it claims (its record is keyed
      * by fingerprint all the same). */
-    report->mac = state->has_mac ? &state->mac : NULL;
+    report.mac = state->has_mac ? &state->mac : NULL;
+    report.reason = NULL;
+    report.denial = PROVAUTH_DENIAL_KINDS;
     if (state->denied_by != NULL && r->status == HTTP_FORBIDDEN) {
-        report->outcome = PROVAUTH_OUTCOME_DENIED;
-        report->reason = state->denied_because;
-        report->denial = denial_kind(state);
+        log_denial_line(r, state);
+        report.outcome = PROVAUTH_OUTCOME_DENIED;
+        report.reason = state->denied_because;
+        report.denial = denial_kind(state);
     }
     else if (state->would_deny != NULL) {
         /* ProvAuthReportOnly: granted, but enforcement would refuse it */
-        report->outcome = PROVAUTH_OUTCOME_WOULD_DENY;
-        report->reason = state->would_deny;
+        report.outcome = PROVAUTH_OUTCOME_WOULD_DENY;
+        report.reason = state->would_deny;
     }
     else if (state->provider_ran) {
-        report->outcome = PROVAUTH_OUTCOME_GRANTED;
+        report.outcome = PROVAUTH_OUTCOME_GRANTED;
     }
     else {
-        report->outcome = PROVAUTH_OUTCOME_SEEN;
+        report.outcome = PROVAUTH_OUTCOME_SEEN;
     }
-    return 1;
+    provauth_registry_note_request(r, state->conn, &report);
+    return DECLINED;
 }
 
 /* An internal error ends authorization with 500 at once (mod_authz_core

@@ -232,7 +232,8 @@ int provauth_conn_check_vhost(request_rec *r);
 void provauth_authz_register(apr_pool_t *p);
 int provauth_fixups(request_rec *r);
 int provauth_access_checker(request_rec *r);
-int provauth_log_denial(request_rec *r);
+/* log_transaction: the refusal's line, the registry's and counters' share. */
+int provauth_log_transaction(request_rec *r);
 
 /* ---- device registry (mod_provauth_registry.c) and status
  *      (mod_provauth_status.c) ---- */
@@ -266,8 +267,11 @@ typedef struct {
     provauth_denial_e denial;                 /* DENIED */
 } provauth_request_report_t;
 
-/* The request's report; 0 when the module established nothing for it. */
-int provauth_request_report(request_rec *r, provauth_request_report_t *report);
+/* Count a request the module established something for, and add it to
+ * its device's pending contribution (conn: the request's TLS state, or
+ * NULL); mod_provauth_registry.c. */
+void provauth_registry_note_request(request_rec *r, provauth_conn_t *conn,
+                                    const provauth_request_report_t *report);
 
 /* A connection's requests not yet written to a device record (one per
  * verdict, kept by mod_provauth_conn.c; times in seconds). */

@@ -564,39 +564,35 @@ static void flush_connection(conn_rec *c, provauth_conn_t *conn)
     provauth_conn_take_pending(conn, write_pending, &flush);
 }
 
-/* Count the request and add it to its device's pending contribution. */
-static int registry_log_transaction(request_rec *r)
+void provauth_registry_note_request(request_rec *r, provauth_conn_t *conn,
+                                    const provauth_request_report_t *report)
 {
-    provauth_request_report_t report;
-    provauth_conn_t *conn;
     conn_rec *primary;
 
     /* A request without certificate that no provauth Require looked at
      * (a status page, say) is no device's business. */
-    if (!provauth_request_report(r, &report)
-        || (report.outcome == PROVAUTH_OUTCOME_SEEN && report.status == PROVAUTH_STATUS_NONE)) {
-        return DECLINED;
+    if (report->outcome == PROVAUTH_OUTCOME_SEEN && report->status == PROVAUTH_STATUS_NONE) {
+        return;
     }
     if (counters != NULL) {
-        INCREMENT(counters->requests[provauth_record_status_of(report.status)]);
-        if (report.outcome == PROVAUTH_OUTCOME_DENIED) {
-            INCREMENT(counters->denials[report.denial]);
+        INCREMENT(counters->requests[provauth_record_status_of(report->status)]);
+        if (report->outcome == PROVAUTH_OUTCOME_DENIED) {
+            INCREMENT(counters->denials[report->denial]);
         }
-        else if (report.outcome == PROVAUTH_OUTCOME_WOULD_DENY) {
+        else if (report->outcome == PROVAUTH_OUTCOME_WOULD_DENY) {
             INCREMENT(counters->would_deny);
         }
     }
-    if (registry == NULL || report.cached == NULL || report.cached->leaf == NULL
-        || (conn = provauth_conn_get(r->connection)) == NULL) {
-        return DECLINED;
+    if (registry == NULL || report->cached == NULL || report->cached->leaf == NULL
+        || conn == NULL) {
+        return;
     }
-    if (provauth_conn_note_request(conn, report.cached, &report,
+    if (provauth_conn_note_request(conn, report->cached, report,
                                    (apr_int64_t)apr_time_sec(r->request_time))) {
         for (primary = r->connection; primary->master; primary = primary->master) {
         }
         flush_connection(primary, conn);
     }
-    return DECLINED;
 }
 
 /* The connection is closing, its responses sent: write its records. */
@@ -716,6 +712,5 @@ void provauth_registry_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(registry_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(registry_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(registry_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_log_transaction(registry_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_close_connection(registry_pre_close, NULL, NULL, APR_HOOK_MIDDLE);
 }
