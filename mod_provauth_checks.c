@@ -40,16 +40,8 @@ typedef struct {
 
 const char *provauth_describe_server(const server_rec *s, apr_pool_t *p)
 {
-    const char *name = s->server_hostname;
-
-    if (name == NULL && s->addrs != NULL) {
-        name = s->addrs->virthost;
-    }
-    if (!s->is_virtual) {
-        return apr_psprintf(p, "the main server %s", name ? name : "");
-    }
-    return apr_psprintf(p, "the virtual host %s (%s:%u)", name ? name : "?",
-                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
+    return apr_pstrcat(p, s->is_virtual ? "the virtual host " : "the main server ",
+                       provauth_server_name(s, p), NULL);
 }
 
 /* "line N of FILE" of a directive being read, and its virtual host. */
