@@ -1,7 +1,8 @@
 /* mod_provauth.c: the module record and its hooks: mod_ssl's init_server
  * (attach to each TLS context) and the startup checks.  Directives live in
  * mod_provauth_config.c, the connection cache in mod_provauth_conn.c, the
- * authz providers in mod_provauth_authz.c.
+ * authz providers in mod_provauth_authz.c.  Also the small helpers all glue
+ * files share (a server's name for messages, pool-kept state).
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
 #include <apr_strings.h>
@@ -56,11 +57,45 @@ static apr_status_t release_store(void *store)
     return APR_SUCCESS;
 }
 
-/* "host (file:line)" of a virtual host, for startup messages. */
-static const char *vhost_name(const server_rec *s, apr_pool_t *p)
+const char *provauth_server_name(const server_rec *s, apr_pool_t *p)
 {
-    return apr_psprintf(p, "%s (%s:%u)", s->server_hostname,
-                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
+    const char *name = s->server_hostname;
+
+    if (name == NULL && s->addrs != NULL) {
+        name = s->addrs->virthost;
+    }
+    if (name == NULL) {
+        name = "?";
+    }
+    if (!s->is_virtual) {
+        return name; /* it has no <VirtualHost> line to name */
+    }
+    return apr_psprintf(p, "%s (%s:%u)", name, s->defn_name ? s->defn_name : "?",
+                        s->defn_line_number);
+}
+
+apr_hash_t *provauth_pool_hash(apr_pool_t *p, const char *key)
+{
+    void *kept = NULL;
+
+    apr_pool_userdata_get(&kept, key, p);
+    if (kept == NULL) {
+        kept = apr_hash_make(p);
+        apr_pool_userdata_set(kept, key, apr_pool_cleanup_null, p);
+    }
+    return kept;
+}
+
+apr_array_header_t *provauth_pool_array(apr_pool_t *p, const char *key, int elt_size)
+{
+    void *kept = NULL;
+
+    apr_pool_userdata_get(&kept, key, p);
+    if (kept == NULL) {
+        kept = apr_array_make(p, 4, elt_size);
+        apr_pool_userdata_set(kept, key, apr_pool_cleanup_null, p);
+    }
+    return kept;
 }
 
 /* OpenSSL ex_data indices: once per process, however often httpd reloads
@@ -127,7 +162,7 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     policy->accept_time_errors = (sconf->accept_expired == 1);
     policy->intermediates = vhost_dconf->intermediates;
     policy->inner_verify = SSL_CTX_get_verify_callback(ctx);
-    policy->vhost_name = vhost_name(s, p);
+    policy->vhost_name = provauth_server_name(s, p);
     policy->pinned = sconf->pinned;
     /* PA00003 and PA00005, about this context's settings, come from
      * provauth_check_servers (also under apachectl -t). */
@@ -142,7 +177,7 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
                      "cannot attach to the TLS context of the virtual host %s",
-                     vhost_name(s, p));
+                     provauth_server_name(s, p));
         return rv;
     }
     return OK;

@@ -40,16 +40,8 @@ typedef struct {
 
 const char *provauth_describe_server(const server_rec *s, apr_pool_t *p)
 {
-    const char *name = s->server_hostname;
-
-    if (name == NULL && s->addrs != NULL) {
-        name = s->addrs->virthost;
-    }
-    if (!s->is_virtual) {
-        return apr_psprintf(p, "the main server %s", name ? name : "");
-    }
-    return apr_psprintf(p, "the virtual host %s (%s:%u)", name ? name : "?",
-                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
+    return apr_pstrcat(p, s->is_virtual ? "the virtual host " : "the main server ",
+                       provauth_server_name(s, p), NULL);
 }
 
 /* "line N of FILE" of a directive being read, and its virtual host. */
@@ -72,14 +64,9 @@ static const char *where_read(const cmd_parms *cmd)
  * name it (as it is loaded once). */
 static int first_look(cmd_parms *cmd, const char *what, const char *path)
 {
-    apr_hash_t *linted = NULL;
+    apr_hash_t *linted = provauth_pool_hash(cmd->pool, KEY_LINTED_FILES);
     const char *key = apr_pstrcat(cmd->pool, what, ":", path, NULL);
 
-    apr_pool_userdata_get((void **)&linted, KEY_LINTED_FILES, cmd->pool);
-    if (linted == NULL) {
-        linted = apr_hash_make(cmd->pool);
-        apr_pool_userdata_set(linted, KEY_LINTED_FILES, apr_pool_cleanup_null, cmd->pool);
-    }
     if (apr_hash_get(linted, key, APR_HASH_KEY_STRING) != NULL) {
         return 0;
     }
@@ -134,15 +121,10 @@ static const char *anchors_without_root(const char *what, const char *path,
 /* Remember which server's sections pin which anchors (PA00046). */
 static void note_pinned(cmd_parms *cmd, const char *path, X509_STORE *anchors)
 {
-    apr_array_header_t *pinned = NULL;
-    pinned_anchors_t *entry;
+    apr_array_header_t *pinned = provauth_pool_array(cmd->pool, KEY_PINNED,
+                                                     sizeof(pinned_anchors_t));
+    pinned_anchors_t *entry = apr_array_push(pinned);
 
-    apr_pool_userdata_get((void **)&pinned, KEY_PINNED, cmd->pool);
-    if (pinned == NULL) {
-        pinned = apr_array_make(cmd->pool, 4, sizeof(pinned_anchors_t));
-        apr_pool_userdata_set(pinned, KEY_PINNED, apr_pool_cleanup_null, cmd->pool);
-    }
-    entry = apr_array_push(pinned);
     entry->server = cmd->server;
     entry->path = path;
     entry->where = cmd->directive
@@ -470,18 +452,14 @@ static void check_ssl_ca_file(server_rec *s, const tls_settings_t *tls,
                               const char *name, const char *path, X509_STORE *anchors,
                               apr_pool_t *pconf, apr_pool_t *p)
 {
-    apr_hash_t *seen = NULL;
+    apr_hash_t *seen;
     const char *warning;
 
     if (anchors == NULL) {
         return;
     }
     /* Once per file and configuration, as for our own files. */
-    apr_pool_userdata_get((void **)&seen, KEY_LINTED_FILES ":ssl", pconf);
-    if (seen == NULL) {
-        seen = apr_hash_make(pconf);
-        apr_pool_userdata_set(seen, KEY_LINTED_FILES ":ssl", apr_pool_cleanup_null, pconf);
-    }
+    seen = provauth_pool_hash(pconf, KEY_LINTED_FILES ":ssl");
     if (apr_hash_get(seen, path, APR_HASH_KEY_STRING) != NULL) {
         return;
     }

@@ -193,14 +193,9 @@ int provauth_dir_conf_is_set(const provauth_dir_conf_t *conf)
 /* The first Require provauth-* line of each server, for the checks. */
 static void note_require(cmd_parms *cmd, const char *what)
 {
-    apr_hash_t *requires = NULL;
+    apr_hash_t *requires = provauth_pool_hash(cmd->pool, KEY_REQUIRES);
     const char *key = server_key(cmd->server, cmd->pool);
 
-    apr_pool_userdata_get((void **)&requires, KEY_REQUIRES, cmd->pool);
-    if (requires == NULL) {
-        requires = apr_hash_make(cmd->pool);
-        apr_pool_userdata_set(requires, KEY_REQUIRES, apr_pool_cleanup_null, cmd->pool);
-    }
     if (cmd->directive != NULL && apr_hash_get(requires, key, APR_HASH_KEY_STRING) == NULL) {
         apr_hash_set(requires, key, APR_HASH_KEY_STRING,
                      apr_psprintf(cmd->pool, "%s (%s:%d)", what, cmd->directive->filename,
@@ -223,21 +218,13 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
 {
     void *seen = NULL;
 
-    apr_hash_t *servers = NULL;
-
     if (cmd->pool != cmd->server->process->pconf) {
         return; /* .htaccess, at request time: nothing to note */
     }
     /* Our server config may not exist yet in a vhost that only has our
      * Require lines, so the servers using us are noted apart. */
-    apr_pool_userdata_get((void **)&servers, KEY_SERVERS_IN_USE, cmd->pool);
-    if (servers == NULL) {
-        servers = apr_hash_make(cmd->pool);
-        apr_pool_userdata_set(servers, KEY_SERVERS_IN_USE, apr_pool_cleanup_null,
-                              cmd->pool);
-    }
-    apr_hash_set(servers, server_key(cmd->server, cmd->pool), APR_HASH_KEY_STRING,
-                 cmd->server);
+    apr_hash_set(provauth_pool_hash(cmd->pool, KEY_SERVERS_IN_USE),
+                 server_key(cmd->server, cmd->pool), APR_HASH_KEY_STRING, cmd->server);
 
     apr_pool_userdata_get(&seen, KEY_FIRST_USE, cmd->pool);
     if (seen == NULL && cmd->directive != NULL) {
@@ -257,13 +244,9 @@ void provauth_note_use(cmd_parms *cmd, const char *what)
  * where the other startup messages go. */
 static void config_warning(cmd_parms *cmd, const char *message)
 {
-    apr_array_header_t *warnings = NULL;
+    apr_array_header_t *warnings = provauth_pool_array(cmd->pool, KEY_WARNINGS,
+                                                       sizeof(const char *));
 
-    apr_pool_userdata_get((void **)&warnings, KEY_WARNINGS, cmd->pool);
-    if (warnings == NULL) {
-        warnings = apr_array_make(cmd->pool, 4, sizeof(const char *));
-        apr_pool_userdata_set(warnings, KEY_WARNINGS, apr_pool_cleanup_null, cmd->pool);
-    }
     APR_ARRAY_PUSH(warnings, const char *) = message;
 }
 
@@ -430,7 +413,7 @@ static const char *load_file_once(cmd_parms *cmd, const char *what, const char *
                                   const file_kind_t *kind, const char **path,
                                   void **object)
 {
-    apr_hash_t *loaded = NULL;
+    apr_hash_t *loaded;
     const char *key, *why = NULL;
 
     if (cmd->pool != cmd->server->process->pconf) { /* parsing .htaccess */
@@ -440,12 +423,7 @@ static const char *load_file_once(cmd_parms *cmd, const char *what, const char *
     if (*path == NULL) {
         return apr_psprintf(cmd->pool, "%s: invalid path '%s'", what, arg);
     }
-    apr_pool_userdata_get((void **)&loaded, KEY_LOADED_FILES, cmd->pool);
-    if (loaded == NULL) {
-        loaded = apr_hash_make(cmd->pool);
-        apr_pool_userdata_set(loaded, KEY_LOADED_FILES, apr_pool_cleanup_null,
-                              cmd->pool);
-    }
+    loaded = provauth_pool_hash(cmd->pool, KEY_LOADED_FILES);
     key = apr_pstrcat(cmd->pool, what, ":", *path, NULL);
     *object = apr_hash_get(loaded, key, APR_HASH_KEY_STRING);
     if (*object == NULL) {
@@ -471,17 +449,13 @@ static const char *load_file_once(cmd_parms *cmd, const char *what, const char *
  * per-server), unique to the section within a configuration generation. */
 static void warn_if_repeated(cmd_parms *cmd, const void *section)
 {
-    apr_hash_t *seen = NULL;
+    apr_hash_t *seen;
     const char *key, *earlier, *here;
 
     if (cmd->directive == NULL || cmd->pool != cmd->server->process->pconf) {
         return;
     }
-    apr_pool_userdata_get((void **)&seen, KEY_SINGLE_SEEN, cmd->pool);
-    if (seen == NULL) {
-        seen = apr_hash_make(cmd->pool);
-        apr_pool_userdata_set(seen, KEY_SINGLE_SEEN, apr_pool_cleanup_null, cmd->pool);
-    }
+    seen = provauth_pool_hash(cmd->pool, KEY_SINGLE_SEEN);
     key = apr_psprintf(cmd->pool, "%pp %s", section, cmd->cmd->name);
     here = apr_psprintf(cmd->pool, "line %d of %s", cmd->directive->line_num,
                         cmd->directive->filename);

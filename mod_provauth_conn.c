@@ -453,15 +453,6 @@ void provauth_conn_take_pending(provauth_conn_t *conn, provauth_pending_fn fn,
  * The accept-expired policy of the virtual host that serves a request
  * ------------------------------------------------------------------ */
 
-/* "host (file:line)" of the virtual host serving r, for messages. */
-static const char *serving_vhost_name(const request_rec *r)
-{
-    const server_rec *s = r->server;
-
-    return apr_psprintf(r->pool, "%s (%s:%u)", s->server_hostname,
-                        s->defn_name ? s->defn_name : "?", s->defn_line_number);
-}
-
 /* A resumed connection verified nothing, and the handshake that made its
  * session ran under the same virtual host's policy (mod_ssl ties sessions
  * to the SNI virtual host), which forgives time errors.  Whether it forgave
@@ -521,7 +512,7 @@ static void log_refusal(request_rec *r, provauth_conn_t *conn,
                       DIR_ACCEPT_EXPIRED " On, but the request (Host %s) is for "
                       "the virtual host %s, which does not accept expired "
                       "certificates; subject \"%s\", uri \"%s\"",
-                      sni, handshake_vhost, host, serving_vhost_name(r),
+                      sni, handshake_vhost, host, provauth_server_name(r->server, r->pool),
                       ap_escape_logitem(r->pool, leaf.subject),
                       ap_escape_logitem(r->pool, r->uri));
     }
@@ -533,7 +524,8 @@ static void log_refusal(request_rec *r, provauth_conn_t *conn,
                       "%s) is for the virtual host %s, which does not accept "
                       "expired certificates; subject \"%s\", uri \"%s\"",
                       sni, handshake_vhost, resumed_problem, host,
-                      serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
+                      provauth_server_name(r->server, r->pool),
+                      ap_escape_logitem(r->pool, leaf.subject),
                       ap_escape_logitem(r->pool, r->uri));
     }
 }
@@ -565,7 +557,8 @@ static void log_pin_refusal(request_rec *r, provauth_conn_t *conn,
                   "host %s, where no " DIR_PINNED_FILE " pins it; subject \"%s\", "
                   "uri \"%s\"", sni,
                   (policy && policy->vhost_name) ? policy->vhost_name : "?", host,
-                  serving_vhost_name(r), ap_escape_logitem(r->pool, leaf.subject),
+                  provauth_server_name(r->server, r->pool),
+                  ap_escape_logitem(r->pool, leaf.subject),
                   ap_escape_logitem(r->pool, r->uri));
 }
 

@@ -199,21 +199,10 @@ void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *ignored)
     w.s = s;
     w.p = p;
     w.sconf = provauth_server_conf(s);
-    w.warned = NULL;
-    w.vhost_name = apr_psprintf(p, "%s (%s:%u)", s->server_hostname,
-                                s->defn_name ? s->defn_name : "?", s->defn_line_number);
-    apr_pool_userdata_get((void **)&w.warned, KEY_CRL_WARNED, pconf);
-    if (w.warned == NULL) {
-        w.warned = apr_hash_make(pconf);
-        apr_pool_userdata_set(w.warned, KEY_CRL_WARNED, apr_pool_cleanup_null, pconf);
-    }
-    w.checked = NULL;
-    apr_pool_userdata_get((void **)&w.checked, KEY_CRL_CHECKED, pconf);
-    if (w.checked == NULL) {
-        w.checked = apr_hash_make(pconf);
-        apr_pool_userdata_set(w.checked, KEY_CRL_CHECKED, apr_pool_cleanup_null, pconf);
-    }
-    check_section(&w, vhost, apr_psprintf(p, "the virtual host %s", w.vhost_name));
+    w.vhost_name = provauth_server_name(s, p);
+    w.warned = provauth_pool_hash(pconf, KEY_CRL_WARNED);
+    w.checked = provauth_pool_hash(pconf, KEY_CRL_CHECKED);
+    check_section(&w, vhost, provauth_describe_server(s, p));
     for (i = 0; vhost_core && vhost_core->sec_file && i < vhost_core->sec_file->nelts;
          i++) {
         ap_conf_vector_t *files = APR_ARRAY_IDX(vhost_core->sec_file, i,

@@ -346,6 +346,18 @@ apr_status_t provauth_registry_count(server_rec *s, apr_pool_t *p, unsigned *cou
 /* The status handler and the mod_status section (mod_provauth_status.c). */
 void provauth_status_register_hooks(apr_pool_t *p);
 
+/* ---- small helpers the glue files share (mod_provauth.c) ---- */
+
+/* A server for messages: "NAME (file:line)" of a virtual host (the file
+ * and line of its <VirtualHost>), "NAME" of the main server; NAME is its
+ * ServerName, else its first address. */
+const char *provauth_server_name(const server_rec *s, apr_pool_t *p);
+
+/* The hash (array) kept in p's userdata under key, made empty by the
+ * first call: state shared by the calls over one configuration. */
+apr_hash_t *provauth_pool_hash(apr_pool_t *p, const char *key);
+apr_array_header_t *provauth_pool_array(apr_pool_t *p, const char *key, int elt_size);
+
 /* ---- fault injection, test builds only (t/hooks/provauth_test_hooks.c) ---- */
 
 #ifdef PROVAUTH_TEST_HOOKS

@@ -319,19 +319,24 @@ static const char *escape(request_rec *r, const char *text)
     return ap_escape_html(r->pool, text ? text : "");
 }
 
-/* "2026-11-30 07:13Z": minutes are enough on a page. */
+/* "2026-11-30 07:13Z": minutes are enough on a page; "-" for never, "?"
+ * for a time beyond what APR can convert. */
 static const char *when_text(request_rec *r, apr_int64_t when)
 {
+    apr_time_exp_t tm;
+    apr_size_t len = 0;
     char text[32];
 
     if (when == 0) {
         return "-";
     }
-    provauth_time_text(when, text, sizeof(text));
-    text[10] = ' ';
-    text[16] = 'Z';
-    text[17] = '\0';
-    return apr_pstrdup(r->pool, text);
+    if (when > APR_INT64_MAX / APR_USEC_PER_SEC || when < APR_INT64_MIN / APR_USEC_PER_SEC
+        || apr_time_exp_gmt(&tm, apr_time_from_sec(when)) != APR_SUCCESS
+        || apr_strftime(text, &len, sizeof(text), "%Y-%m-%d %H:%MZ", &tm) != APR_SUCCESS
+        || len == 0) {
+        return "?";
+    }
+    return apr_pstrmemdup(r->pool, text, len);
 }
 
 /* A trusted device by its MAC; an untrusted certificate by the MAC it
