@@ -149,16 +149,6 @@ void provauth_dir_trust(const provauth_server_conf_t *sconf,
     trust->pins = dconf->pins;
 }
 
-provauth_server_conf_t *provauth_server_conf(const server_rec *s)
-{
-    return ap_get_module_config(s->module_config, &provauth_module);
-}
-
-provauth_dir_conf_t *provauth_dir_conf(const request_rec *r)
-{
-    return ap_get_module_config(r->per_dir_config, &provauth_module);
-}
-
 provauth_dir_conf_t *provauth_vhost_dir_conf(const server_rec *s)
 {
     return ap_get_module_config(s->lookup_defaults, &provauth_module);

@@ -83,8 +83,16 @@ void *provauth_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 void *provauth_create_dir_conf(apr_pool_t *p, char *dir);
 void *provauth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
-provauth_server_conf_t *provauth_server_conf(const server_rec *s);
-provauth_dir_conf_t *provauth_dir_conf(const request_rec *r);
+/* Every request reads them several times: inline, not a call each. */
+static APR_INLINE provauth_server_conf_t *provauth_server_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &provauth_module);
+}
+
+static APR_INLINE provauth_dir_conf_t *provauth_dir_conf(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &provauth_module);
+}
 /* The directory defaults of a virtual host (its top-level directives). */
 provauth_dir_conf_t *provauth_vhost_dir_conf(const server_rec *s);
 
