@@ -570,7 +570,8 @@ static int rewrite_flags_write_ours(const char *flags, apr_pool_t *p)
     return 0;
 }
 
-/* Does directive d (of mod_env, mod_setenvif or mod_rewrite) set or unset
+/* Does directive d (of mod_env, mod_setenvif, mod_rewrite or
+ * mod_authnz_ldap) set or unset
  * a PROVAUTH_* variable?  Only the names it writes are read: a directive
  * that merely reads one (RewriteRule ... %{ENV:PROVAUTH_MAC}) or mentions
  * the word in a value is none. */
@@ -581,6 +582,11 @@ static int writes_our_variable(const ap_directive_t *d, apr_pool_t *p)
     const char *word;
 
     if (strcasecmp(name, "SetEnv") == 0) {
+        return is_our_variable(ap_getword_conf(p, &args));
+    }
+    if (strcasecmp(name, "AuthLDAPAuthorizePrefix") == 0) {
+        /* mod_authnz_ldap writes prefix + an attribute's name (letters,
+         * digits, '-'): ours exactly when the prefix is */
         return is_our_variable(ap_getword_conf(p, &args));
     }
     if (strcasecmp(name, "RewriteRule") == 0) {

@@ -1,6 +1,7 @@
 """PA00047: at startup, one warning per directive in the configuration
 files that sets or unsets a PROVAUTH_* variable (in any case), or a
-variable whose name the request chooses (a RewriteRule's [E=%1:...]);
+variable whose name the request chooses (a RewriteRule's [E=%1:...]),
+or makes mod_authnz_ldap write its attributes under PROVAUTH_;
 none for directives that only read one or mention the word in a value."""
 import os
 
@@ -16,12 +17,14 @@ FLAGGED = [
     'SetEnvIfExpr "-n %{{HTTP:X-Forge}}" provauth_days_left=9999',
     'RewriteRule ^f\\.txt$ - [E=%1:%2]',
     'RewriteRule ^g\\.txt$ - [NC,env=PROVAUTH_MAC:x,L]',
+    'AuthLDAPAuthorizePrefix Provauth_',
 ]
 NOT_FLAGGED = [
     'SetEnv CFG_ROOT /srv/provauth_files',
     'SetEnvIf Request_URI "provauth_" SEEN_PROVAUTH=1',
     'RewriteRule ^phone\\.cfg$ %{{ENV:PROVAUTH_MAC}}.cfg',
     'RewriteRule ^h\\.txt$ - [E=CFG_FOR:%{{ENV:PROVAUTH_MAC}}]',
+    'AuthLDAPAuthorizePrefix LDAP_PROVAUTH_',
 ]
 
 
@@ -32,7 +35,7 @@ def writers_httpd(workdir, pki):
                          slips.vhost(pki, "p", "optional_no_ca", "    ProvAuthAcceptExpired On",
                                      slips.directory("d", *lines)),
                          ["p"], files=["d/f.txt"],
-                         modules=slips.BASE_MODULES + ["rewrite", "setenvif"],
+                         modules=slips.BASE_MODULES + ["rewrite", "setenvif", "ldap", "authnz_ldap"],
                          allowed=[r"PA00047", r"PA00005"])
     yield server
     slips.stop(server)
