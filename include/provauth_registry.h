@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "provauth_json.h"
+#include "provauth_pin.h"
 #include "provauth_verify.h"
 
 /* Version byte of the binary form; a record of another version is dropped. */
@@ -38,8 +39,6 @@ typedef enum {
                                            * expiry forgiveness */
 #define PROVAUTH_REC_SELF_SIGNED    0x04  /* the leaf is self-signed */
 
-#define PROVAUTH_RECORD_FP_LEN 32       /* SHA-256 */
-
 /* Text fields are cut to these lengths (bytes, the NUL excluded). */
 #define PROVAUTH_REC_REASON_MAX  512      /* reasons carry hints */
 #define PROVAUTH_REC_NAME_MAX    128      /* subject, issuer, root */
@@ -49,7 +48,7 @@ typedef enum {
 
 /* Largest binary form and socache id. */
 #define PROVAUTH_RECORD_MAX_ENCODED 2048
-#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_RECORD_FP_LEN)
+#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_FINGERPRINT_LEN)
 /* Largest JSON object of one record (every byte escaped as \u00XX). */
 #define PROVAUTH_RECORD_JSON_MAX 12288
 
@@ -57,7 +56,7 @@ typedef enum {
 typedef struct provauth_record {
     provauth_key_kind_e key_kind;
     char mac[13];                           /* 12 lowercase hex digits, or "" */
-    unsigned char fingerprint[PROVAUTH_RECORD_FP_LEN];
+    unsigned char fingerprint[PROVAUTH_FINGERPRINT_LEN];   /* provauth_cert_fingerprint */
     apr_int64_t first_seen;
     apr_int64_t last_seen;
     apr_int64_t last_denied;                /* latest refusal: last_reason's time */

@@ -571,6 +571,7 @@ START_TEST(test_describe_cert_fills_fingerprint_dates_root_and_vendor)
                                not_after, PKI_EKU_CLIENT_AUTH);
     unsigned char md[32];
     unsigned int md_len = 0;
+    provauth_fingerprint_t fp;
     provauth_record_t rec;
 
     provauth_record_init(&rec);
@@ -578,6 +579,8 @@ START_TEST(test_describe_cert_fills_fingerprint_dates_root_and_vendor)
                      APR_SUCCESS);
     ck_assert(X509_digest(leaf, EVP_sha256(), md, &md_len) == 1);
     ck_assert(memcmp(rec.fingerprint, md, sizeof(md)) == 0);
+    ck_assert_int_eq(provauth_cert_fingerprint(leaf, &fp), APR_SUCCESS);
+    ck_assert(memcmp(rec.fingerprint, fp.bytes, PROVAUTH_FINGERPRINT_LEN) == 0);
     ck_assert(rec.not_after == (apr_int64_t)not_after);
     ck_assert_str_eq(rec.root, "CN=Acme Root CA");
     ck_assert_str_eq(rec.vendor, "Acme Root CA");   /* no O: the CN */
