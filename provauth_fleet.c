@@ -3,7 +3,6 @@
  * merging per device, and the expiry check of a monitoring plugin. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -39,18 +38,6 @@ static const char *serial_key(const char *serial, apr_pool_t *p)
     return key;
 }
 
-/* Do two serial numbers, as the JSON and the log write them, match? */
-static int same_serial(const char *a, const char *b)
-{
-    while (*a == '0' && a[1] != '\0') {
-        a++;
-    }
-    while (*b == '0' && b[1] != '\0') {
-        b++;
-    }
-    return strcasecmp(a, b) == 0;
-}
-
 const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
 {
     char fingerprint[2 * PROVAUTH_FINGERPRINT_LEN + 1];
@@ -68,57 +55,6 @@ const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
                                                           sizeof(fingerprint)), NULL);
 }
 
-static int has_fingerprint(const provauth_record_t *rec)
-{
-    static const unsigned char zero[PROVAUTH_FINGERPRINT_LEN];
-
-    return memcmp(rec->fingerprint, zero, sizeof(zero)) != 0;
-}
-
-/* Merge for the fleet: the registry's merge (latest seen wins, counts add
- * up), except that what an access log cannot know (fingerprint, root,
- * flags, the exact notAfter) never erases what a status handler said. */
-static void merge(provauth_record_t *stored, const provauth_record_t *update)
-{
-    provauth_record_t kept = *stored, same = *update;
-    int same_cert;
-
-    /* One device by the fleet key: give the update the stored registry key
-     * so that the registry's merge takes it. */
-    same.key_kind = stored->key_kind;
-    memcpy(same.mac, stored->mac, sizeof(same.mac));
-    memcpy(same.fingerprint, stored->fingerprint, sizeof(same.fingerprint));
-    if (provauth_record_merge(stored, &same) != PROVAUTH_MERGE_DONE
-        || update->last_seen < kept.last_seen) {
-        return;   /* the stored record stays the latest */
-    }
-    if (has_fingerprint(update)) {
-        memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
-    }
-    if (update->flags & PROVAUTH_REC_HAS_MAC) {
-        memcpy(stored->mac, update->mac, sizeof(stored->mac));
-    }
-    if (!(update->flags & PROVAUTH_REC_PARTIAL)) {
-        return;
-    }
-    same_cert = same_serial(update->serial, kept.serial);
-    stored->flags = (kept.flags & ~(unsigned)PROVAUTH_REC_PARTIAL)
-                  | (update->flags & PROVAUTH_REC_HAS_MAC)
-                  | (kept.flags & update->flags & PROVAUTH_REC_PARTIAL);
-    if (update->not_after == 0 || (same_cert && kept.not_after != 0)) {
-        stored->not_after = kept.not_after;
-    }
-    if (kept.root[0] != '\0' && (same_cert || update->root[0] == '\0')) {
-        memcpy(stored->root, kept.root, sizeof(stored->root));
-    }
-    if (kept.vendor[0] != '\0') {
-        memcpy(stored->vendor, kept.vendor, sizeof(stored->vendor));
-    }
-    if (update->subject[0] == '\0') {
-        memcpy(stored->subject, kept.subject, sizeof(stored->subject));
-    }
-}
-
 void provauth_fleet_add(provauth_fleet_t *fleet, const provauth_record_t *rec)
 {
     const char *key = provauth_fleet_key(rec, fleet->pool);
@@ -130,7 +66,8 @@ void provauth_fleet_add(provauth_fleet_t *fleet, const provauth_record_t *rec)
         apr_hash_set(fleet->devices, key, APR_HASH_KEY_STRING, stored);
         return;
     }
-    merge(stored, rec);
+    /* One device by the fleet key, whatever its registry key. */
+    (void)provauth_record_merge_device(stored, rec);
 }
 
 /* ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
  * binary form kept in a socache, merging, urgency and JSON.  Pure: no httpd. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <apr_strings.h>
@@ -448,10 +449,65 @@ static apr_uint32_t add_saturating(apr_uint32_t a, apr_uint32_t b)
     return a > 0xffffffffu - b ? 0xffffffffu : a + b;
 }
 
-provauth_merge_e provauth_record_merge(provauth_record_t *stored,
-                                       const provauth_record_t *update)
+static int has_fingerprint(const provauth_record_t *rec)
 {
-    if (!same_key(stored, update)) {
+    static const unsigned char zero[PROVAUTH_FINGERPRINT_LEN];
+
+    return memcmp(rec->fingerprint, zero, sizeof(zero)) != 0;
+}
+
+/* Do two serial numbers, as the JSON and the log write them, match? */
+static int same_serial(const char *a, const char *b)
+{
+    while (*a == '0' && a[1] != '\0') {
+        a++;
+    }
+    while (*b == '0' && b[1] != '\0') {
+        b++;
+    }
+    return strcasecmp(a, b) == 0;
+}
+
+/* After stored took the latest update (provauth_record_merge_device): give
+ * back from kept (stored before) what update did not know. */
+static void keep_what_update_lacks(provauth_record_t *stored, const provauth_record_t *kept,
+                                   const provauth_record_t *update)
+{
+    int same_cert;
+
+    if (!has_fingerprint(update)) {
+        memcpy(stored->fingerprint, kept->fingerprint, sizeof(stored->fingerprint));
+    }
+    if (!(update->flags & PROVAUTH_REC_HAS_MAC)) {
+        memcpy(stored->mac, kept->mac, sizeof(stored->mac));
+    }
+    if (!(update->flags & PROVAUTH_REC_PARTIAL)) {
+        return;
+    }
+    same_cert = same_serial(update->serial, kept->serial);
+    stored->flags = (kept->flags & ~(unsigned)PROVAUTH_REC_PARTIAL)
+                  | (update->flags & PROVAUTH_REC_HAS_MAC)
+                  | (kept->flags & update->flags & PROVAUTH_REC_PARTIAL);
+    if (update->not_after == 0 || (same_cert && kept->not_after != 0)) {
+        stored->not_after = kept->not_after;
+    }
+    if (kept->root[0] != '\0' && (same_cert || update->root[0] == '\0')) {
+        memcpy(stored->root, kept->root, sizeof(stored->root));
+    }
+    if (kept->vendor[0] != '\0') {
+        memcpy(stored->vendor, kept->vendor, sizeof(stored->vendor));
+    }
+    if (update->subject[0] == '\0') {
+        memcpy(stored->subject, kept->subject, sizeof(stored->subject));
+    }
+}
+
+static provauth_merge_e merge(provauth_record_t *stored, const provauth_record_t *update,
+                              int one_device)
+{
+    provauth_record_t kept;
+
+    if (!one_device && !same_key(stored, update)) {
         return PROVAUTH_MERGE_OTHER_KEY;
     }
     if (provauth_record_status_trusted(stored->status)
@@ -469,21 +525,38 @@ provauth_merge_e provauth_record_merge(provauth_record_t *stored,
     stored->granted = add_saturating(stored->granted, update->granted);
     stored->denied = add_saturating(stored->denied, update->denied);
     stored->would_deny = add_saturating(stored->would_deny, update->would_deny);
-    if (update->last_seen >= stored->last_seen) {
-        stored->last_seen = update->last_seen;
-        stored->status = update->status;
-        stored->flags = update->flags;
-        memcpy(stored->mac, update->mac, sizeof(stored->mac));
-        memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
-        stored->not_after = update->not_after;
-        memcpy(stored->subject, update->subject, sizeof(stored->subject));
-        memcpy(stored->issuer, update->issuer, sizeof(stored->issuer));
-        memcpy(stored->root, update->root, sizeof(stored->root));
-        memcpy(stored->vendor, update->vendor, sizeof(stored->vendor));
-        memcpy(stored->serial, update->serial, sizeof(stored->serial));
-        memcpy(stored->client, update->client, sizeof(stored->client));
+    if (update->last_seen < stored->last_seen) {
+        return PROVAUTH_MERGE_DONE;
+    }
+    kept = *stored;
+    stored->last_seen = update->last_seen;
+    stored->status = update->status;
+    stored->flags = update->flags;
+    memcpy(stored->mac, update->mac, sizeof(stored->mac));
+    memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
+    stored->not_after = update->not_after;
+    memcpy(stored->subject, update->subject, sizeof(stored->subject));
+    memcpy(stored->issuer, update->issuer, sizeof(stored->issuer));
+    memcpy(stored->root, update->root, sizeof(stored->root));
+    memcpy(stored->vendor, update->vendor, sizeof(stored->vendor));
+    memcpy(stored->serial, update->serial, sizeof(stored->serial));
+    memcpy(stored->client, update->client, sizeof(stored->client));
+    if (one_device) {
+        keep_what_update_lacks(stored, &kept, update);
     }
     return PROVAUTH_MERGE_DONE;
+}
+
+provauth_merge_e provauth_record_merge(provauth_record_t *stored,
+                                       const provauth_record_t *update)
+{
+    return merge(stored, update, 0);
+}
+
+provauth_merge_e provauth_record_merge_device(provauth_record_t *stored,
+                                              const provauth_record_t *update)
+{
+    return merge(stored, update, 1);
 }
 
 long provauth_record_days_left(const provauth_record_t *rec, apr_int64_t now)

@@ -38,6 +38,9 @@ typedef enum {
 #define PROVAUTH_REC_FORGAVE_EXPIRY 0x02  /* a handshake needed the module's
                                            * expiry forgiveness */
 #define PROVAUTH_REC_SELF_SIGNED    0x04  /* the leaf is self-signed */
+#define PROVAUTH_REC_PARTIAL        0x80  /* read from an access log: no
+                                           * fingerprint, root or flags, and
+                                           * notAfter to the day */
 
 /* Text fields are cut to these lengths (bytes, the NUL excluded). */
 #define PROVAUTH_REC_REASON_MAX  512      /* reasons carry hints */
@@ -128,6 +131,18 @@ typedef enum {
  * trusted never changes a record whose status is. */
 provauth_merge_e provauth_record_merge(provauth_record_t *stored,
                                        const provauth_record_t *update);
+
+/* The same for two records the caller has found to be of one device by
+ * other means than the registry key (provauth-report's fleet key: a MAC,
+ * or issuer and serial), so never PROVAUTH_MERGE_OTHER_KEY: stored keeps
+ * its key kind, and what the latest update does not know never erases what
+ * stored knew: a fingerprint (all zero in update), a MAC (update without
+ * PROVAUTH_REC_HAS_MAC), and from a PROVAUTH_REC_PARTIAL update (an access
+ * log's view) the flags, the root, the vendor (the log's is the issuer's),
+ * the subject when it has none, and the notAfter when it has none or it is
+ * the same certificate (same serial: stored's is to the second). */
+provauth_merge_e provauth_record_merge_device(provauth_record_t *stored,
+                                              const provauth_record_t *update);
 
 /* Whole days from now to notAfter, rounded towards minus infinity. */
 long provauth_record_days_left(const provauth_record_t *rec, apr_int64_t now);
