@@ -577,17 +577,11 @@ START_TEST(test_times_format_and_parse_with_offsets)
 
     ck_assert_str_eq(provauth_time_text(T0, text, sizeof(text)), "2025-11-24T16:00:00Z");
     ck_assert_str_eq(provauth_time_text(0, text, sizeof(text)), "");
-    ck_assert_int_eq(provauth_time_parse("2025-11-24T16:00:00Z", &when), 1);
+    /* What provauth_time_text writes reads back, "" (never) does not; every
+     * form provauth_time_parse takes: test_json.c. */
+    ck_assert_int_eq(provauth_time_parse(text, &when), 0);
+    ck_assert_int_eq(provauth_time_parse(provauth_time_text(T0, text, sizeof(text)), &when), 1);
     ck_assert(when == T0);
-    ck_assert_int_eq(provauth_time_parse("2025-11-24T17:00:00+0100", &when), 1);
-    ck_assert(when == T0);
-    ck_assert_int_eq(provauth_time_parse("2025-11-24T11:30:00-04:30", &when), 1);
-    ck_assert(when == T0);
-    ck_assert_int_eq(provauth_time_parse("2025-11-24 16:00:00Z", &when), 0);
-    ck_assert_int_eq(provauth_time_parse("2025-13-24T16:00:00Z", &when), 0);
-    ck_assert_int_eq(provauth_time_parse("2025-11-24T16:00:00", &when), 0);
-    ck_assert_int_eq(provauth_time_parse("2025-11-24T16:00:00Zjunk", &when), 0);
-    ck_assert_int_eq(provauth_time_parse(NULL, &when), 0);
 }
 END_TEST
 
