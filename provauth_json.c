@@ -611,7 +611,7 @@ int provauth_time_parse(const char *text, apr_int64_t *when)
 
 int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when)
 {
-    apr_int64_t number = 0;
+    apr_int64_t count = 0;
     const char *digits;
 
     if (text == NULL) {
@@ -625,10 +625,10 @@ int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when
         return provauth_time_parse(text, when);
     }
     for (digits = text + 1; *digits >= '0' && *digits <= '9'; digits++) {
-        if (number > (APR_INT64_MAX - 9) / 10) {
+        if (count > (APR_INT64_MAX - 9) / 10) {
             return 0;
         }
-        number = number * 10 + (*digits - '0');
+        count = count * 10 + (*digits - '0');
     }
     if (digits == text + 1) {
         return 0;
@@ -637,14 +637,14 @@ int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when
         if (*digits != '\0') {
             return 0;
         }
-        *when = number;
+        *when = count;
         return 1;
     }
     /* Days; 100 years either way is plenty and keeps the sum in range. */
-    if ((*digits != '\0' && strcmp(digits, "d") != 0) || number > 36600) {
+    if ((*digits != '\0' && strcmp(digits, "d") != 0) || count > 36600) {
         return 0;
     }
-    *when = now + (text[0] == '-' ? -1 : 1) * number * 86400;
+    *when = now + (text[0] == '-' ? -1 : 1) * count * 86400;
     return 1;
 }
 
