@@ -85,19 +85,12 @@ apr_status_t provauth_read_file(char **text, apr_size_t *len, const char *path,
     return rv;
 }
 
-/* Digit values by character, stored + 1 so that 0 marks no digit: a table,
- * since every request's path is scanned with it (provauth_mac_in_path). */
-static const signed char hex_values[256] = {
+const signed char provauth_hex_digits[256] = {
     ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
     ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
     ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
     ['F'] = 16
 };
-
-int provauth_hex_value(char c)
-{
-    return hex_values[(unsigned char)c] - 1;
-}
 
 int provauth_hex_decode(const char *text, apr_size_t len, char sep, unsigned char *out,
                         apr_size_t n)

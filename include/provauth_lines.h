@@ -28,8 +28,13 @@ int provauth_is_blank(char c);
 apr_status_t provauth_read_file(char **text, apr_size_t *len, const char *path,
                                 apr_pool_t *p, const char **why);
 
-/* The value of the hex digit c (either case), or -1. */
-int provauth_hex_value(char c);
+/* The value of the hex digit c (either case), or -1: inline through a
+ * table, since every MAC and fingerprint parsed goes through it. */
+extern const signed char provauth_hex_digits[256];   /* value + 1; 0: no digit */
+static inline int provauth_hex_value(char c)
+{
+    return provauth_hex_digits[(unsigned char)c] - 1;
+}
 
 /* Decode n bytes written as exactly 2n hex digits (sep == 0), or as n
  * pairs of hex digits separated by sep; either case, nothing else (len is
