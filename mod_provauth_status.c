@@ -343,7 +343,7 @@ static const char *when_text(request_rec *r, apr_int64_t when)
  * claims, its subject and its fingerprint. */
 static const char *device_name(request_rec *r, const provauth_record_t *rec)
 {
-    char key[2 * PROVAUTH_RECORD_FP_LEN + 1];
+    char key[2 * PROVAUTH_FINGERPRINT_LEN + 1];
 
     if (rec->key_kind == PROVAUTH_KEY_MAC) {
         return apr_pstrdup(r->pool, rec->mac);
@@ -402,7 +402,7 @@ static void list_rows(request_rec *r, const provauth_registry_copy_t *copy,
                        rec.denied);
         }
         else if (kind == 2) {
-            char key[2 * PROVAUTH_RECORD_FP_LEN + 1];
+            char key[2 * PROVAUTH_FINGERPRINT_LEN + 1];
             provauth_record_t by_fingerprint = rec;
 
             by_fingerprint.key_kind = PROVAUTH_KEY_FINGERPRINT;

@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <apr_file_io.h>
 #include <apr_strings.h>
 
 #include "provauth_allowlist.h"
@@ -15,33 +14,15 @@ struct provauth_allowlist {
     apr_size_t count;
 };
 
+/* The MAC's value + 1, so that 0 marks an empty slot. */
 static uint64_t mac_key(const provauth_mac_t *mac)
 {
-    uint64_t value = 0;
-    int i;
-
-    for (i = 0; i < PROVAUTH_MAC_LEN; i++) {
-        char c = mac->hex[i];
-        value = (value << 4) | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-    }
-    return value + 1;
-}
-
-/* A 64-bit finalizer (splitmix64): sequential MACs of one vendor spread
- * evenly over the table. */
-static apr_size_t slot_of(uint64_t key, apr_size_t mask)
-{
-    key ^= key >> 30;
-    key *= UINT64_C(0xbf58476d1ce4e5b9);
-    key ^= key >> 27;
-    key *= UINT64_C(0x94d049bb133111eb);
-    key ^= key >> 31;
-    return (apr_size_t)key & mask;
+    return provauth_mac_value(mac) + 1;
 }
 
 static void insert(provauth_allowlist_t *list, uint64_t key)
 {
-    apr_size_t slot = slot_of(key, list->mask);
+    apr_size_t slot = provauth_hash_slot(key, list->mask);
 
     while (list->slots[slot] != 0) {
         if (list->slots[slot] == key) {
@@ -57,7 +38,7 @@ int provauth_allowlist_contains(const provauth_allowlist_t *list,
                                 const provauth_mac_t *mac)
 {
     uint64_t key = mac_key(mac);
-    apr_size_t slot = slot_of(key, list->mask);
+    apr_size_t slot = provauth_hash_slot(key, list->mask);
 
     while (list->slots[slot] != 0) {
         if (list->slots[slot] == key) {
@@ -71,53 +52,6 @@ int provauth_allowlist_contains(const provauth_allowlist_t *list,
 apr_size_t provauth_allowlist_size(const provauth_allowlist_t *list)
 {
     return list->count;
-}
-
-/* At most 40 bytes of a rejected line, safe to print: anything but plain
- * ASCII (and the quote) as \xHH, so NULs and escapes cannot forge the log. */
-static const char *printable_excerpt(const char *text, apr_size_t len, apr_pool_t *p)
-{
-    char *out = apr_palloc(p, 40 * 4 + 1), *o = out;
-    apr_size_t i;
-
-    for (i = 0; i < len && i < 40; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c > 0x7e || c == '\'' || c == '\\') {
-            o += apr_snprintf(o, 5, "\\x%02X", c);
-        }
-        else {
-            *o++ = (char)c;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-static apr_status_t read_whole_file(char **text, apr_size_t *len, const char *path,
-                                    apr_pool_t *p, const char **why)
-{
-    apr_file_t *file;
-    apr_finfo_t info;
-    apr_status_t rv;
-
-    rv = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BUFFERED,
-                       APR_OS_DEFAULT, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&info, APR_FINFO_SIZE, file);
-        if (rv == APR_SUCCESS) {
-            *len = (apr_size_t)info.size;
-            *text = apr_palloc(p, *len + 1);
-            rv = *len ? apr_file_read_full(file, *text, *len, NULL) : APR_SUCCESS;
-            (*text)[*len] = '\0';
-        }
-        apr_file_close(file);
-    }
-    if (rv != APR_SUCCESS) {
-        char buf[120];
-        *why = apr_psprintf(p, "cannot read '%s': %s", path,
-                            apr_strerror(rv, buf, sizeof(buf)));
-    }
-    return rv;
 }
 
 apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *path,
@@ -135,7 +69,7 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
         *why = "out of memory";
         return rv;
     }
-    rv = read_whole_file(&text, &len, path, scratch, why);
+    rv = provauth_read_file(&text, &len, path, scratch, why);
     if (rv != APR_SUCCESS) {
         *why = apr_pstrdup(p, *why);
         apr_pool_destroy(scratch);
@@ -166,7 +100,7 @@ apr_status_t provauth_allowlist_load(provauth_allowlist_t **list, const char *pa
         if (memchr(line, '\0', line_len) || !provauth_mac_parse(line, line_len, &mac)) {
             *why = apr_psprintf(p, "'%s' line %" APR_SIZE_T_FMT ": '%s' is not a "
                                 "MAC address", path, line_no,
-                                printable_excerpt(line, line_len, p));
+                                provauth_printable_excerpt(line, line_len, p));
             apr_pool_destroy(scratch);
             apr_pool_destroy(table_pool);
             return APR_EINVAL;

@@ -5,35 +5,37 @@
 
 #include "provauth_crl.h"
 
-int provauth_crl_check_strict(const provauth_trust_t *trust)
+#define CRL_FLAGS (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)
+
+unsigned long provauth_crl_flags(const provauth_trust_t *trust)
 {
     switch (trust->crl_check) {
     case PROVAUTH_CRL_CHECK_NONE:
         return 0;
     case PROVAUTH_CRL_CHECK_LEAF:
+        return X509_V_FLAG_CRL_CHECK;
     case PROVAUTH_CRL_CHECK_CHAIN:
-        return !trust->missing_crl_ok;
+        return X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
     case PROVAUTH_CRL_CHECK_DEFAULT:
         break;
     }
-    return trust->crls != NULL && !trust->missing_crl_ok;
+    /* The default mode keeps the store's own flags (mod_ssl's), and checks
+     * the leaf against CRLs of its own. */
+    return (trust->anchors != NULL
+            ? X509_VERIFY_PARAM_get_flags(X509_STORE_get0_param(trust->anchors)) & CRL_FLAGS
+            : 0)
+         | (trust->crls != NULL ? (unsigned long)X509_V_FLAG_CRL_CHECK : 0);
+}
+
+int provauth_crl_check_strict(const provauth_trust_t *trust)
+{
+    return (provauth_crl_flags(trust) & X509_V_FLAG_CRL_CHECK) != 0 && !trust->missing_crl_ok;
 }
 
 int provauth_crl_check_chain(const provauth_trust_t *trust)
 {
-    switch (trust->crl_check) {
-    case PROVAUTH_CRL_CHECK_CHAIN:
-        return 1;
-    case PROVAUTH_CRL_CHECK_NONE:
-    case PROVAUTH_CRL_CHECK_LEAF:
-        return 0;
-    case PROVAUTH_CRL_CHECK_DEFAULT:
-        break;
-    }
-    /* The default mode keeps the store's own flags (mod_ssl's). */
-    return trust->anchors != NULL
-        && (X509_VERIFY_PARAM_get_flags(X509_STORE_get0_param(trust->anchors))
-            & X509_V_FLAG_CRL_CHECK_ALL) != 0;
+    /* OpenSSL reads CRL_CHECK_ALL only together with CRL_CHECK. */
+    return (provauth_crl_flags(trust) & CRL_FLAGS) == CRL_FLAGS;
 }
 
 /* The certificates and CRLs of a store, borrowed. */

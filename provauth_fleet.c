@@ -3,12 +3,11 @@
  * merging per device, and the expiry check of a monitoring plugin. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "provauth_fleet.h"
+#include "provauth_lines.h"
 
 #define DAY_SECONDS ((apr_int64_t)86400)
 
@@ -39,21 +38,9 @@ static const char *serial_key(const char *serial, apr_pool_t *p)
     return key;
 }
 
-/* Do two serial numbers, as the JSON and the log write them, match? */
-static int same_serial(const char *a, const char *b)
-{
-    while (*a == '0' && a[1] != '\0') {
-        a++;
-    }
-    while (*b == '0' && b[1] != '\0') {
-        b++;
-    }
-    return strcasecmp(a, b) == 0;
-}
-
 const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
 {
-    char fingerprint[2 * PROVAUTH_RECORD_FP_LEN + 1];
+    char fingerprint[2 * PROVAUTH_FINGERPRINT_LEN + 1];
     provauth_record_t by_fingerprint;
 
     if (provauth_record_status_trusted(rec->status) && (rec->flags & PROVAUTH_REC_HAS_MAC)) {
@@ -68,57 +55,6 @@ const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p)
                                                           sizeof(fingerprint)), NULL);
 }
 
-static int has_fingerprint(const provauth_record_t *rec)
-{
-    static const unsigned char zero[PROVAUTH_RECORD_FP_LEN];
-
-    return memcmp(rec->fingerprint, zero, sizeof(zero)) != 0;
-}
-
-/* Merge for the fleet: the registry's merge (latest seen wins, counts add
- * up), except that what an access log cannot know (fingerprint, root,
- * flags, the exact notAfter) never erases what a status handler said. */
-static void merge(provauth_record_t *stored, const provauth_record_t *update)
-{
-    provauth_record_t kept = *stored, same = *update;
-    int same_cert;
-
-    /* One device by the fleet key: give the update the stored registry key
-     * so that the registry's merge takes it. */
-    same.key_kind = stored->key_kind;
-    memcpy(same.mac, stored->mac, sizeof(same.mac));
-    memcpy(same.fingerprint, stored->fingerprint, sizeof(same.fingerprint));
-    if (provauth_record_merge(stored, &same) != PROVAUTH_MERGE_DONE
-        || update->last_seen < kept.last_seen) {
-        return;   /* the stored record stays the latest */
-    }
-    if (has_fingerprint(update)) {
-        memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
-    }
-    if (update->flags & PROVAUTH_REC_HAS_MAC) {
-        memcpy(stored->mac, update->mac, sizeof(stored->mac));
-    }
-    if (!(update->flags & PROVAUTH_REC_PARTIAL)) {
-        return;
-    }
-    same_cert = same_serial(update->serial, kept.serial);
-    stored->flags = (kept.flags & ~(unsigned)PROVAUTH_REC_PARTIAL)
-                  | (update->flags & PROVAUTH_REC_HAS_MAC)
-                  | (kept.flags & update->flags & PROVAUTH_REC_PARTIAL);
-    if (update->not_after == 0 || (same_cert && kept.not_after != 0)) {
-        stored->not_after = kept.not_after;
-    }
-    if (kept.root[0] != '\0' && (same_cert || update->root[0] == '\0')) {
-        memcpy(stored->root, kept.root, sizeof(stored->root));
-    }
-    if (kept.vendor[0] != '\0') {
-        memcpy(stored->vendor, kept.vendor, sizeof(stored->vendor));
-    }
-    if (update->subject[0] == '\0') {
-        memcpy(stored->subject, kept.subject, sizeof(stored->subject));
-    }
-}
-
 void provauth_fleet_add(provauth_fleet_t *fleet, const provauth_record_t *rec)
 {
     const char *key = provauth_fleet_key(rec, fleet->pool);
@@ -130,7 +66,8 @@ void provauth_fleet_add(provauth_fleet_t *fleet, const provauth_record_t *rec)
         apr_hash_set(fleet->devices, key, APR_HASH_KEY_STRING, stored);
         return;
     }
-    merge(stored, rec);
+    /* One device by the fleet key, whatever its registry key. */
+    (void)provauth_record_merge_device(stored, rec);
 }
 
 /* ---------------------------------------------------------------------
@@ -152,40 +89,13 @@ static apr_uint32_t json_count(const provauth_json_t *device, const char *key)
     return value <= 0 ? 0 : value >= 4294967295.0 ? 0xffffffffu : (apr_uint32_t)value;
 }
 
-static int hex_bytes(const char *hex, unsigned char *out, apr_size_t n)
-{
-    apr_size_t i;
-
-    if (hex == NULL || strlen(hex) != 2 * n) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned value;
-        char pair[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
-        char *end;
-
-        value = (unsigned)strtoul(pair, &end, 16);
-        if (*end != '\0' || !apr_isxdigit(pair[0]) || !apr_isxdigit(pair[1])) {
-            return 0;
-        }
-        out[i] = (unsigned char)value;
-    }
-    return 1;
-}
-
+/* Is text a MAC in the normalized form (12 lowercase hex digits)? */
 static int is_mac(const char *text)
 {
-    apr_size_t i;
+    provauth_mac_t mac;
 
-    if (text == NULL || strlen(text) != 12) {
-        return 0;
-    }
-    for (i = 0; i < 12; i++) {
-        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
+    return text != NULL && provauth_mac_parse(text, strlen(text), &mac)
+        && strcmp(mac.hex, text) == 0;
 }
 
 int provauth_record_from_json(provauth_record_t *rec, const provauth_json_t *device,
@@ -194,6 +104,7 @@ int provauth_record_from_json(provauth_record_t *rec, const provauth_json_t *dev
     const char *status = provauth_json_get_string(device, "status");
     const char *mac = provauth_json_get_string(device, "mac");
     const char *kind = provauth_json_get_string(device, "key_kind");
+    const char *fingerprint;
 
     provauth_record_init(rec);
     if (device == NULL || device->type != PROVAUTH_JSON_OBJECT) {
@@ -213,9 +124,11 @@ int provauth_record_from_json(provauth_record_t *rec, const provauth_json_t *dev
         rec->flags |= PROVAUTH_REC_HAS_MAC;
         PROVAUTH_RECORD_SET(rec, mac, mac);
     }
-    if (!hex_bytes(provauth_json_get_string(device, "fingerprint"), rec->fingerprint,
-                   PROVAUTH_RECORD_FP_LEN)) {
-        memset(rec->fingerprint, 0, sizeof(rec->fingerprint));
+    fingerprint = provauth_json_get_string(device, "fingerprint");
+    if (fingerprint != NULL) {
+        /* 64 hex digits, as provauth_record_json writes it; else none (zeros). */
+        (void)provauth_hex_decode(fingerprint, strlen(fingerprint), 0, rec->fingerprint,
+                                  PROVAUTH_FINGERPRINT_LEN);
     }
     rec->key_kind = (kind != NULL && strcmp(kind, "mac") == 0 && mac != NULL)
         ? PROVAUTH_KEY_MAC : PROVAUTH_KEY_FINGERPRINT;
@@ -350,11 +263,11 @@ static const char *quoted(const char **line, apr_pool_t *p)
     out = o = apr_palloc(p, strlen(s));
     for (s++; *s != '\0' && *s != '"'; s++) {
         if (*s == '\\' && s[1] != '\0') {
+            unsigned char byte;
+
             s++;
-            if (*s == 'x' && apr_isxdigit(s[1]) && apr_isxdigit(s[2])) {
-                char hex[3] = { s[1], s[2], '\0' };
-                unsigned value = (unsigned)strtoul(hex, NULL, 16);
-                *o++ = (char)(value >= 0x20 && value != 0x7f ? value : (unsigned)'?');
+            if (*s == 'x' && s[1] != '\0' && provauth_hex_decode(s + 1, 2, 0, &byte, 1)) {
+                *o++ = (char)(byte >= 0x20 && byte != 0x7f ? byte : '?');
                 s += 2;
                 continue;
             }

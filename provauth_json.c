@@ -525,35 +525,71 @@ const char *provauth_time_text(apr_int64_t when, char *buf, apr_size_t size)
     return buf;
 }
 
+/* Exactly n digits at *text, advancing it past them. */
+static int take_digits(const char **text, int n, int *value)
+{
+    int i;
+
+    *value = 0;
+    for (i = 0; i < n; i++) {
+        if ((*text)[i] < '0' || (*text)[i] > '9') {
+            return 0;
+        }
+        *value = *value * 10 + ((*text)[i] - '0');
+    }
+    *text += n;
+    return 1;
+}
+
+/* "Z", "+HHMM", "+HH:MM", "-HHMM" or "-HH:MM" (and nothing after): the
+ * offset from UTC in seconds. */
+static int take_zone(const char *text, int *offset)
+{
+    int sign, hh, mm;
+
+    if (text[0] == 'Z') {
+        *offset = 0;
+        return text[1] == '\0';
+    }
+    if (text[0] != '+' && text[0] != '-') {
+        return 0;
+    }
+    sign = text[0] == '-' ? -1 : 1;
+    text++;
+    if (!take_digits(&text, 2, &hh)) {
+        return 0;
+    }
+    if (*text == ':') {
+        text++;
+    }
+    if (!take_digits(&text, 2, &mm) || *text != '\0' || hh > 23 || mm > 59) {
+        return 0;
+    }
+    *offset = sign * (hh * 60 + mm) * 60;
+    return 1;
+}
+
 int provauth_time_parse(const char *text, apr_int64_t *when)
 {
-    int year, month, day, hour, minute, second, used = 0;
-    int offset = 0, hh = 0, mm = 0;
-    struct tm tm;
-    const char *rest;
+    int year, month, day, hour = 0, minute = 0, second = 0, offset = 0;
+    struct tm tm, check;
+    time_t t;
 
-    if (text == NULL
-        || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour,
-                  &minute, &second, &used) != 6 || used != 19) {
+    if (text == NULL || !take_digits(&text, 4, &year) || *text++ != '-'
+        || !take_digits(&text, 2, &month) || *text++ != '-'
+        || !take_digits(&text, 2, &day)) {
         return 0;
     }
-    rest = text + used;
-    if (*rest == 'Z' && rest[1] == '\0') {
-        offset = 0;
+    if (*text == 'T' || *text == ' ') {
+        text++;
+        if (!take_digits(&text, 2, &hour) || *text++ != ':'
+            || !take_digits(&text, 2, &minute)
+            || (*text == ':' && (text++, !take_digits(&text, 2, &second)))) {
+            return 0;
+        }
     }
-    else if ((*rest == '+' || *rest == '-')
-             && ((strlen(rest) == 5 && sscanf(rest + 1, "%2d%2d%n", &hh, &mm, &used) == 2
-                  && used == 4)
-                 || (strlen(rest) == 6 && rest[3] == ':'
-                     && sscanf(rest + 1, "%2d:%2d%n", &hh, &mm, &used) == 2
-                     && used == 5))) {
-        offset = (hh * 60 + mm) * 60 * (*rest == '-' ? -1 : 1);
-    }
-    else {
-        return 0;
-    }
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59
-        || second > 60) {
+    if ((*text != '\0' && !take_zone(text, &offset)) || month < 1 || month > 12
+        || day < 1 || hour > 23 || minute > 59 || second > 59) {
         return 0;
     }
     memset(&tm, 0, sizeof(tm));
@@ -563,7 +599,52 @@ int provauth_time_parse(const char *text, apr_int64_t *when)
     tm.tm_hour = hour;
     tm.tm_min = minute;
     tm.tm_sec = second;
-    *when = (apr_int64_t)timegm(&tm) - offset;
+    t = timegm(&tm);
+    /* timegm normalizes 2025-02-30 into March: refuse what moved. */
+    if (t == (time_t)-1 || gmtime_r(&t, &check) == NULL || check.tm_mday != day
+        || check.tm_mon != month - 1) {
+        return 0;
+    }
+    *when = (apr_int64_t)t - offset;
+    return 1;
+}
+
+int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when)
+{
+    apr_int64_t count = 0;
+    const char *digits;
+
+    if (text == NULL) {
+        return 0;
+    }
+    if (strcmp(text, "now") == 0) {
+        *when = now;
+        return 1;
+    }
+    if (text[0] != '@' && text[0] != '+' && text[0] != '-') {
+        return provauth_time_parse(text, when);
+    }
+    for (digits = text + 1; *digits >= '0' && *digits <= '9'; digits++) {
+        if (count > (APR_INT64_MAX - 9) / 10) {
+            return 0;
+        }
+        count = count * 10 + (*digits - '0');
+    }
+    if (digits == text + 1) {
+        return 0;
+    }
+    if (text[0] == '@') {
+        if (*digits != '\0') {
+            return 0;
+        }
+        *when = count;
+        return 1;
+    }
+    /* Days; 100 years either way is plenty and keeps the sum in range. */
+    if ((*digits != '\0' && strcmp(digits, "d") != 0) || count > 36600) {
+        return 0;
+    }
+    *when = now + (text[0] == '-' ? -1 : 1) * count * 86400;
     return 1;
 }
 

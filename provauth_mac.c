@@ -10,21 +10,8 @@
 #include <openssl/objects.h>
 
 #include "provauth_hint.h"
+#include "provauth_lines.h"
 #include "provauth_mac.h"
-
-/* Hex digit values by character, -1 for anything else: a table, since
- * every request's path is scanned with it. */
-static const signed char hex_values[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
-    ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-    ['F'] = 16
-};
-
-static int hex_value(char c)
-{
-    return hex_values[(unsigned char)c] - 1;   /* stored + 1: 0 marks no digit */
-}
 
 /* Copy `groups` groups of `width` hex digits separated by `sep` (0: none). */
 static int parse_groups(const char *text, size_t len, int groups, int width,
@@ -44,7 +31,7 @@ static int parse_groups(const char *text, size_t len, int groups, int width,
             }
         }
         for (i = 0; i < width; i++, pos++) {
-            int value = hex_value(text[pos]);
+            int value = provauth_hex_value(text[pos]);
             if (value < 0) {
                 return 0;
             }
@@ -70,6 +57,28 @@ int provauth_mac_parse(const char *text, size_t len, provauth_mac_t *mac)
     }
     *mac = parsed;
     return 1;
+}
+
+uint64_t provauth_mac_value(const provauth_mac_t *mac)
+{
+    uint64_t value = 0;
+    int i;
+
+    for (i = 0; i < PROVAUTH_MAC_LEN; i++) {
+        value = (value << 4) | (uint64_t)provauth_hex_value(mac->hex[i]);
+    }
+    return value;
+}
+
+void provauth_mac_of_value(uint64_t value, provauth_mac_t *mac)
+{
+    int i;
+
+    for (i = PROVAUTH_MAC_LEN - 1; i >= 0; i--) {
+        mac->hex[i] = "0123456789abcdef"[value & 0x0f];
+        value >>= 4;
+    }
+    mac->hex[PROVAUTH_MAC_LEN] = '\0';
 }
 
 const provauth_mac_rule_t *provauth_mac_rule_default(void)

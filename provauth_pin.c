@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
@@ -27,48 +26,10 @@ struct provauth_pins {
     apr_size_t mask;                /* slots - 1, slots a power of two */
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int provauth_fingerprint_parse(const char *text, size_t len, provauth_fingerprint_t *fp)
 {
-    provauth_fingerprint_t parsed;
-    size_t i, step;
-
-    if (text == NULL) {
-        return 0;
-    }
-    if (len == 2 * PROVAUTH_FINGERPRINT_LEN) {
-        step = 2;
-    }
-    else if (len == 3 * PROVAUTH_FINGERPRINT_LEN - 1) {
-        step = 3;
-    }
-    else {
-        return 0;
-    }
-    for (i = 0; i < PROVAUTH_FINGERPRINT_LEN; i++) {
-        const char *pair = text + i * step;
-        int high = hex_value(pair[0]), low = hex_value(pair[1]);
-
-        if (high < 0 || low < 0 || (step == 3 && i > 0 && pair[-1] != ':')) {
-            return 0;
-        }
-        parsed.bytes[i] = (unsigned char)(high << 4 | low);
-    }
-    *fp = parsed;
-    return 1;
+    return provauth_hex_decode(text, len, 0, fp->bytes, PROVAUTH_FINGERPRINT_LEN)
+        || provauth_hex_decode(text, len, ':', fp->bytes, PROVAUTH_FINGERPRINT_LEN);
 }
 
 apr_status_t provauth_cert_fingerprint(const X509 *cert, provauth_fingerprint_t *fp)
@@ -103,51 +64,18 @@ const char *provauth_pin_line(const provauth_mac_t *mac, const provauth_fingerpr
 
 /* ---- the indexes ---- */
 
-static uint64_t mac_value(const provauth_mac_t *mac)
-{
-    uint64_t value = 0;
-    int i;
-
-    for (i = 0; i < PROVAUTH_MAC_LEN; i++) {
-        value = (value << 4) | (uint64_t)hex_value(mac->hex[i]);
-    }
-    return value;
-}
-
-static void mac_of_value(uint64_t value, provauth_mac_t *mac)
-{
-    int i;
-
-    for (i = PROVAUTH_MAC_LEN - 1; i >= 0; i--) {
-        mac->hex[i] = "0123456789abcdef"[value & 0x0f];
-        value >>= 4;
-    }
-    mac->hex[PROVAUTH_MAC_LEN] = '\0';
-}
-
-/* splitmix64's finalizer: sequential MACs spread over the table. */
-static apr_size_t mix(uint64_t key, apr_size_t mask)
-{
-    key ^= key >> 30;
-    key *= UINT64_C(0xbf58476d1ce4e5b9);
-    key ^= key >> 27;
-    key *= UINT64_C(0x94d049bb133111eb);
-    key ^= key >> 31;
-    return (apr_size_t)key & mask;
-}
-
 static apr_size_t fp_slot(const provauth_fingerprint_t *fp, apr_size_t mask)
 {
     uint64_t key;
 
     memcpy(&key, fp->bytes, sizeof(key));
-    return mix(key, mask);
+    return provauth_hash_slot(key, mask);
 }
 
 /* The pin with this MAC, or NULL. */
 static const pin_t *find_mac(const provauth_pins_t *pins, uint64_t mac)
 {
-    apr_size_t slot = mix(mac, pins->mask);
+    apr_size_t slot = provauth_hash_slot(mac, pins->mask);
 
     while (pins->by_mac[slot] != 0) {
         const pin_t *pin = &pins->pins[pins->by_mac[slot] - 1];
@@ -177,7 +105,7 @@ static const pin_t *find_fp(const provauth_pins_t *pins, const provauth_fingerpr
 static void index_last(provauth_pins_t *pins)
 {
     const pin_t *pin = &pins->pins[pins->count - 1];
-    apr_size_t slot = mix(pin->mac, pins->mask);
+    apr_size_t slot = provauth_hash_slot(pin->mac, pins->mask);
 
     while (pins->by_mac[slot] != 0) {
         slot = (slot + 1) & pins->mask;
@@ -206,7 +134,7 @@ int provauth_pins_mac_of(const provauth_pins_t *pins, const provauth_fingerprint
     const pin_t *pin = find_fp(pins, fp);
 
     if (pin != NULL) {
-        mac_of_value(pin->mac, mac);
+        provauth_mac_of_value(pin->mac, mac);
     }
     return pin != NULL;
 }
@@ -214,7 +142,7 @@ int provauth_pins_mac_of(const provauth_pins_t *pins, const provauth_fingerprint
 int provauth_pins_fingerprint_of(const provauth_pins_t *pins, const provauth_mac_t *mac,
                                  provauth_fingerprint_t *fp)
 {
-    const pin_t *pin = find_mac(pins, mac_value(mac));
+    const pin_t *pin = find_mac(pins, provauth_mac_value(mac));
 
     if (pin != NULL) {
         *fp = pin->fp;
@@ -237,30 +165,6 @@ int provauth_pins_any(const apr_array_header_t *sets, const provauth_fingerprint
 
 /* ---- reading a pin file ---- */
 
-/* At most 100 bytes of a rejected field, safe to print: anything but plain
- * ASCII (and the quote) as \xHH, so NULs and escapes cannot forge the log. */
-static const char *printable(const char *text, apr_size_t len, apr_pool_t *p)
-{
-    char *out = apr_palloc(p, 100 * 4 + 4), *o = out;
-    apr_size_t i;
-
-    for (i = 0; i < len && i < 100; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x20 || c > 0x7e || c == '\'' || c == '\\') {
-            o += apr_snprintf(o, 5, "\\x%02X", c);
-        }
-        else {
-            *o++ = (char)c;
-        }
-    }
-    if (len > 100) {
-        memcpy(o, "...", 3);
-        o += 3;
-    }
-    *o = '\0';
-    return out;
-}
-
 /* One line of a pin file, comment and blanks already cut off: the pin, or
  * why not (*why from p). */
 static int parse_pin(const char *line, apr_size_t len, provauth_mac_t *mac,
@@ -279,18 +183,19 @@ static int parse_pin(const char *line, apr_size_t len, provauth_mac_t *mac,
     if (fp_len == 0 || memchr(line + fp_start, ' ', fp_len) != NULL
         || memchr(line + fp_start, '\t', fp_len) != NULL) {
         *why = apr_psprintf(p, "'%s' is not '<MAC> <SHA-256 fingerprint>'",
-                            printable(line, len, p));
+                            provauth_printable_excerpt(line, len, p));
         return 0;
     }
     if (memchr(line, '\0', mac_len) != NULL || !provauth_mac_parse(line, mac_len, mac)) {
-        *why = apr_psprintf(p, "'%s' is not a MAC address", printable(line, mac_len, p));
+        *why = apr_psprintf(p, "'%s' is not a MAC address",
+                            provauth_printable_excerpt(line, mac_len, p));
         return 0;
     }
     if (memchr(line + fp_start, '\0', fp_len) != NULL
         || !provauth_fingerprint_parse(line + fp_start, fp_len, fp)) {
         *why = apr_psprintf(p, "'%s' is not a SHA-256 fingerprint (64 hex digits, or "
                             "32 pairs of them separated by ':')",
-                            printable(line + fp_start, fp_len, p));
+                            provauth_printable_excerpt(line + fp_start, fp_len, p));
         return 0;
     }
     return 1;
@@ -301,7 +206,7 @@ static int add_pin(provauth_pins_t *pins, const provauth_mac_t *mac,
                    const provauth_fingerprint_t *fp, apr_size_t line_no,
                    const char **why, apr_pool_t *p)
 {
-    uint64_t value = mac_value(mac);
+    uint64_t value = provauth_mac_value(mac);
     const pin_t *same_mac = find_mac(pins, value), *same_fp = find_fp(pins, fp);
     pin_t *pin;
 
@@ -316,7 +221,7 @@ static int add_pin(provauth_pins_t *pins, const provauth_mac_t *mac,
     if (same_fp != NULL) {
         provauth_mac_t other;
 
-        mac_of_value(same_fp->mac, &other);
+        provauth_mac_of_value(same_fp->mac, &other);
         *why = apr_psprintf(p, "fingerprint %s is already pinned for MAC %s on line %"
                             APR_SIZE_T_FMT, provauth_fingerprint_text(fp, p), other.hex,
                             same_fp->line);
@@ -385,10 +290,7 @@ apr_status_t provauth_pins_load(provauth_pins_t **pins, const char *path,
                                 apr_pool_t *p, const char **why)
 {
     apr_pool_t *scratch;
-    apr_file_t *file;
-    apr_finfo_t info;
     apr_size_t len = 0;
-    const char *problem = NULL;
     char *text = NULL;
     apr_status_t rv;
 
@@ -397,26 +299,9 @@ apr_status_t provauth_pins_load(provauth_pins_t **pins, const char *path,
         *why = "out of memory";
         return rv;
     }
-    rv = apr_file_open(&file, path, APR_FOPEN_READ | APR_FOPEN_BUFFERED, APR_OS_DEFAULT,
-                       scratch);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&info, APR_FINFO_SIZE | APR_FINFO_TYPE, file);
-        if (rv == APR_SUCCESS && info.filetype != APR_REG) {
-            rv = APR_EINVAL;
-            problem = "not a regular file";
-        }
-        else if (rv == APR_SUCCESS) {
-            len = (apr_size_t)info.size;
-            text = apr_palloc(scratch, len + 1);
-            rv = len ? apr_file_read_full(file, text, len, NULL) : APR_SUCCESS;
-        }
-        apr_file_close(file);
-    }
+    rv = provauth_read_file(&text, &len, path, scratch, why);
     if (rv != APR_SUCCESS) {
-        char buf[120];
-
-        *why = apr_psprintf(p, "cannot read '%s': %s", path,
-                            problem ? problem : apr_strerror(rv, buf, sizeof(buf)));
+        *why = apr_pstrdup(p, *why);
     }
     else {
         rv = provauth_pins_parse(pins, text, len, path, p, why);

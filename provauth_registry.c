@@ -2,6 +2,7 @@
  * binary form kept in a socache, merging, urgency and JSON.  Pure: no httpd. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <apr_strings.h>
@@ -9,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "provauth_lines.h"
 #include "provauth_registry.h"
 
 #define DAY_SECONDS 86400
@@ -152,16 +154,16 @@ static apr_int64_t asn1_time_seconds(const ASN1_TIME *when)
 apr_status_t provauth_record_describe_cert(provauth_record_t *rec, X509 *leaf,
                                            X509 *root, apr_pool_t *p)
 {
-    unsigned int len = 0;
+    provauth_fingerprint_t fp;
 
     (void)p;
     if (leaf == NULL) {
         return APR_EINVAL;
     }
-    if (!X509_digest(leaf, EVP_sha256(), rec->fingerprint, &len)
-        || len != PROVAUTH_RECORD_FP_LEN) {
+    if (provauth_cert_fingerprint(leaf, &fp) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
+    memcpy(rec->fingerprint, fp.bytes, sizeof(rec->fingerprint));
     rec->not_after = asn1_time_seconds(X509_get0_notAfter(leaf));
     if (X509_self_signed(leaf, 0) == 1) {
         rec->flags |= PROVAUTH_REC_SELF_SIGNED;
@@ -187,30 +189,11 @@ void provauth_record_choose_key(provauth_record_t *rec)
  * Socache id and binary form
  * ------------------------------------------------------------------ */
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* The 6 bytes of a 12-digit MAC; zeros for anything else. */
 static void mac_bytes(const char *mac, unsigned char *out)
 {
-    size_t i;
-
     memset(out, 0, 6);
-    if (strlen(mac) != 12) {
-        return;
-    }
-    for (i = 0; i < 6; i++) {
-        int hi = hex_value(mac[2 * i]), lo = hex_value(mac[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            memset(out, 0, 6);
-            return;
-        }
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
+    (void)provauth_hex_decode(mac, strlen(mac), 0, out, 6);
 }
 
 static void mac_text(const unsigned char *bytes, char *out)
@@ -236,8 +219,8 @@ unsigned provauth_record_id(const provauth_record_t *rec, unsigned char *id)
         len = 2 + 6;
     }
     else {
-        memcpy(id + 2, rec->fingerprint, PROVAUTH_RECORD_FP_LEN);
-        len = 2 + PROVAUTH_RECORD_FP_LEN;
+        memcpy(id + 2, rec->fingerprint, PROVAUTH_FINGERPRINT_LEN);
+        len = 2 + PROVAUTH_FINGERPRINT_LEN;
     }
     for (i = 1; i < len; i++) {
         hash = (hash ^ id[i]) * 16777619u;
@@ -313,7 +296,7 @@ unsigned provauth_record_encode(const provauth_record_t *rec, unsigned char *buf
     put_u8(&w, rec->status);
     put_u8(&w, rec->flags);
     put_u8(&w, (unsigned)rec->key_kind);
-    put(&w, rec->fingerprint, PROVAUTH_RECORD_FP_LEN);
+    put(&w, rec->fingerprint, PROVAUTH_FINGERPRINT_LEN);
     mac_bytes(rec->mac, mac);
     put(&w, mac, 6);
     put_i64(&w, rec->first_seen);
@@ -419,8 +402,8 @@ int provauth_record_decode(provauth_record_t *rec, const unsigned char *buf,
         return 0;
     }
     rec->key_kind = (provauth_key_kind_e)kind;
-    if ((at = take(&r, PROVAUTH_RECORD_FP_LEN)) != NULL) {
-        memcpy(rec->fingerprint, at, PROVAUTH_RECORD_FP_LEN);
+    if ((at = take(&r, PROVAUTH_FINGERPRINT_LEN)) != NULL) {
+        memcpy(rec->fingerprint, at, PROVAUTH_FINGERPRINT_LEN);
     }
     if ((at = take(&r, 6)) != NULL && (rec->flags & PROVAUTH_REC_HAS_MAC)) {
         mac_text(at, rec->mac);
@@ -458,7 +441,7 @@ static int same_key(const provauth_record_t *a, const provauth_record_t *b)
     }
     return a->key_kind == PROVAUTH_KEY_MAC
         ? strcmp(a->mac, b->mac) == 0
-        : memcmp(a->fingerprint, b->fingerprint, PROVAUTH_RECORD_FP_LEN) == 0;
+        : memcmp(a->fingerprint, b->fingerprint, PROVAUTH_FINGERPRINT_LEN) == 0;
 }
 
 static apr_uint32_t add_saturating(apr_uint32_t a, apr_uint32_t b)
@@ -466,10 +449,65 @@ static apr_uint32_t add_saturating(apr_uint32_t a, apr_uint32_t b)
     return a > 0xffffffffu - b ? 0xffffffffu : a + b;
 }
 
-provauth_merge_e provauth_record_merge(provauth_record_t *stored,
-                                       const provauth_record_t *update)
+static int has_fingerprint(const provauth_record_t *rec)
 {
-    if (!same_key(stored, update)) {
+    static const unsigned char zero[PROVAUTH_FINGERPRINT_LEN];
+
+    return memcmp(rec->fingerprint, zero, sizeof(zero)) != 0;
+}
+
+/* Do two serial numbers, as the JSON and the log write them, match? */
+static int same_serial(const char *a, const char *b)
+{
+    while (*a == '0' && a[1] != '\0') {
+        a++;
+    }
+    while (*b == '0' && b[1] != '\0') {
+        b++;
+    }
+    return strcasecmp(a, b) == 0;
+}
+
+/* After stored took the latest update (provauth_record_merge_device): give
+ * back from kept (stored before) what update did not know. */
+static void keep_what_update_lacks(provauth_record_t *stored, const provauth_record_t *kept,
+                                   const provauth_record_t *update)
+{
+    int same_cert;
+
+    if (!has_fingerprint(update)) {
+        memcpy(stored->fingerprint, kept->fingerprint, sizeof(stored->fingerprint));
+    }
+    if (!(update->flags & PROVAUTH_REC_HAS_MAC)) {
+        memcpy(stored->mac, kept->mac, sizeof(stored->mac));
+    }
+    if (!(update->flags & PROVAUTH_REC_PARTIAL)) {
+        return;
+    }
+    same_cert = same_serial(update->serial, kept->serial);
+    stored->flags = (kept->flags & ~(unsigned)PROVAUTH_REC_PARTIAL)
+                  | (update->flags & PROVAUTH_REC_HAS_MAC)
+                  | (kept->flags & update->flags & PROVAUTH_REC_PARTIAL);
+    if (update->not_after == 0 || (same_cert && kept->not_after != 0)) {
+        stored->not_after = kept->not_after;
+    }
+    if (kept->root[0] != '\0' && (same_cert || update->root[0] == '\0')) {
+        memcpy(stored->root, kept->root, sizeof(stored->root));
+    }
+    if (kept->vendor[0] != '\0') {
+        memcpy(stored->vendor, kept->vendor, sizeof(stored->vendor));
+    }
+    if (update->subject[0] == '\0') {
+        memcpy(stored->subject, kept->subject, sizeof(stored->subject));
+    }
+}
+
+static provauth_merge_e merge(provauth_record_t *stored, const provauth_record_t *update,
+                              int one_device)
+{
+    provauth_record_t kept;
+
+    if (!one_device && !same_key(stored, update)) {
         return PROVAUTH_MERGE_OTHER_KEY;
     }
     if (provauth_record_status_trusted(stored->status)
@@ -487,21 +525,38 @@ provauth_merge_e provauth_record_merge(provauth_record_t *stored,
     stored->granted = add_saturating(stored->granted, update->granted);
     stored->denied = add_saturating(stored->denied, update->denied);
     stored->would_deny = add_saturating(stored->would_deny, update->would_deny);
-    if (update->last_seen >= stored->last_seen) {
-        stored->last_seen = update->last_seen;
-        stored->status = update->status;
-        stored->flags = update->flags;
-        memcpy(stored->mac, update->mac, sizeof(stored->mac));
-        memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
-        stored->not_after = update->not_after;
-        memcpy(stored->subject, update->subject, sizeof(stored->subject));
-        memcpy(stored->issuer, update->issuer, sizeof(stored->issuer));
-        memcpy(stored->root, update->root, sizeof(stored->root));
-        memcpy(stored->vendor, update->vendor, sizeof(stored->vendor));
-        memcpy(stored->serial, update->serial, sizeof(stored->serial));
-        memcpy(stored->client, update->client, sizeof(stored->client));
+    if (update->last_seen < stored->last_seen) {
+        return PROVAUTH_MERGE_DONE;
+    }
+    kept = *stored;
+    stored->last_seen = update->last_seen;
+    stored->status = update->status;
+    stored->flags = update->flags;
+    memcpy(stored->mac, update->mac, sizeof(stored->mac));
+    memcpy(stored->fingerprint, update->fingerprint, sizeof(stored->fingerprint));
+    stored->not_after = update->not_after;
+    memcpy(stored->subject, update->subject, sizeof(stored->subject));
+    memcpy(stored->issuer, update->issuer, sizeof(stored->issuer));
+    memcpy(stored->root, update->root, sizeof(stored->root));
+    memcpy(stored->vendor, update->vendor, sizeof(stored->vendor));
+    memcpy(stored->serial, update->serial, sizeof(stored->serial));
+    memcpy(stored->client, update->client, sizeof(stored->client));
+    if (one_device) {
+        keep_what_update_lacks(stored, &kept, update);
     }
     return PROVAUTH_MERGE_DONE;
+}
+
+provauth_merge_e provauth_record_merge(provauth_record_t *stored,
+                                       const provauth_record_t *update)
+{
+    return merge(stored, update, 0);
+}
+
+provauth_merge_e provauth_record_merge_device(provauth_record_t *stored,
+                                              const provauth_record_t *update)
+{
+    return merge(stored, update, 1);
 }
 
 long provauth_record_days_left(const provauth_record_t *rec, apr_int64_t now)
@@ -548,7 +603,7 @@ const char *provauth_urgency_name(provauth_urgency_e urgency)
 int provauth_record_urgency_cmp(const provauth_record_t *a, const provauth_record_t *b)
 {
     provauth_urgency_e ua = provauth_record_urgency(a), ub = provauth_record_urgency(b);
-    char ka[2 * PROVAUTH_RECORD_FP_LEN + 1], kb[2 * PROVAUTH_RECORD_FP_LEN + 1];
+    char ka[2 * PROVAUTH_FINGERPRINT_LEN + 1], kb[2 * PROVAUTH_FINGERPRINT_LEN + 1];
 
     if (ua != ub) {
         return ua < ub ? -1 : 1;
@@ -577,7 +632,7 @@ const char *provauth_record_key_text(const provauth_record_t *rec, char *buf,
         provauth_record_set_text(buf, size, rec->mac);
         return buf;
     }
-    for (i = 0; i < PROVAUTH_RECORD_FP_LEN && 2 * i + 2 < size; i++) {
+    for (i = 0; i < PROVAUTH_FINGERPRINT_LEN && 2 * i + 2 < size; i++) {
         buf[2 * i] = digits[rec->fingerprint[i] >> 4];
         buf[2 * i + 1] = digits[rec->fingerprint[i] & 0x0f];
     }
@@ -652,7 +707,7 @@ apr_size_t provauth_record_json(const provauth_record_t *rec, apr_int64_t now,
                                 char *buf, apr_size_t size)
 {
     text_t t = { buf, size, 0, 0 };
-    char key[2 * PROVAUTH_RECORD_FP_LEN + 1];
+    char key[2 * PROVAUTH_FINGERPRINT_LEN + 1];
     provauth_record_t by_fingerprint = *rec;
     int has_mac = (rec->flags & PROVAUTH_REC_HAS_MAC) != 0;
 

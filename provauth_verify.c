@@ -9,6 +9,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "provauth_crl.h"
 #include "provauth_verify.h"
 
 /* Device chains are root -> policy CA -> issuing CA -> device; anything far
@@ -323,31 +324,6 @@ static STACK_OF(X509) *untrusted_certs(STACK_OF(X509) *peer_chain,
     return untrusted;
 }
 
-/* The CRL flags of a verification: the store's own (inherited by the
- * store context) unless the trust says otherwise. */
-static void set_crl_check(X509_VERIFY_PARAM *param, const provauth_trust_t *trust,
-                          unsigned long *flags)
-{
-    switch (trust->crl_check) {
-    case PROVAUTH_CRL_CHECK_NONE:
-        X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK
-                                             | X509_V_FLAG_CRL_CHECK_ALL);
-        break;
-    case PROVAUTH_CRL_CHECK_LEAF:
-        X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK_ALL);
-        *flags |= X509_V_FLAG_CRL_CHECK;
-        break;
-    case PROVAUTH_CRL_CHECK_CHAIN:
-        *flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
-        break;
-    case PROVAUTH_CRL_CHECK_DEFAULT:
-        if (trust->crls != NULL) {
-            *flags |= X509_V_FLAG_CRL_CHECK;
-        }
-        break;
-    }
-}
-
 /* Forgive only a CRL that is not there; stop at any other error. */
 static int forgive_missing_crl(int ok, X509_STORE_CTX *store_ctx)
 {
@@ -396,8 +372,10 @@ apr_status_t provauth_verify_chain(provauth_verdict_t *verdict,
     if (trust->crls != NULL && trust->crl_check != PROVAUTH_CRL_CHECK_NONE) {
         X509_STORE_CTX_set0_crls(store_ctx, trust->crls);
     }
-    set_crl_check(param, trust, &flags);
-    X509_VERIFY_PARAM_set_flags(param, flags);
+    /* The context inherited the store's CRL flags: replace them by the
+     * trust's (provauth_crl_flags, which keeps them in the default mode). */
+    X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_VERIFY_PARAM_set_flags(param, flags | provauth_crl_flags(trust));
     if (trust->missing_crl_ok) {
         X509_STORE_CTX_set_verify_cb(store_ctx, forgive_missing_crl);
     }

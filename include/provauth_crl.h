@@ -9,6 +9,12 @@
 
 #include "provauth_verify.h"
 
+/* The CRL flags (X509_V_FLAG_CRL_CHECK and X509_V_FLAG_CRL_CHECK_ALL, no
+ * other) re-validation under trust runs with: none, the leaf or the chain
+ * by trust->crl_check; in the default mode the anchor store's own (mod_ssl's
+ * SSLCARevocationCheck), plus the leaf when trust has CRLs of its own. */
+unsigned long provauth_crl_flags(const provauth_trust_t *trust);
+
 /* Does re-validation under trust refuse a certificate whose issuer has no
  * CRL ("unable to get certificate CRL")?  With the default mode that is
  * the case when trust has CRLs of its own and does not forgive a missing

@@ -12,9 +12,6 @@
 #include "provauth_json.h"
 #include "provauth_registry.h"
 
-/* A record read from an access log lacks the fingerprint, root and flags. */
-#define PROVAUTH_REC_PARTIAL 0x80
-
 typedef struct provauth_fleet {
     apr_pool_t *pool;
     apr_hash_t *devices;          /* fleet key -> provauth_record_t * */
@@ -28,7 +25,7 @@ provauth_fleet_t *provauth_fleet_make(apr_pool_t *p);
  * JSON and in the log; a fingerprint when there is no serial). */
 const char *provauth_fleet_key(const provauth_record_t *rec, apr_pool_t *p);
 
-/* Merge one record into the fleet. */
+/* Merge one record into the fleet (provauth_record_merge_device). */
 void provauth_fleet_add(provauth_fleet_t *fleet, const provauth_record_t *rec);
 
 /* A device object of the status handler's JSON as a record; 0 (with *why)

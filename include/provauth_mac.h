@@ -3,6 +3,8 @@
 #ifndef PROVAUTH_MAC_H
 #define PROVAUTH_MAC_H
 
+#include <stdint.h>
+
 #include <apr_pools.h>
 #include <openssl/x509.h>
 
@@ -36,6 +38,10 @@ typedef struct provauth_mac_rule {
  * Nothing else: no blanks, no other characters.  Returns 1 and fills *mac,
  * or 0. */
 int provauth_mac_parse(const char *text, size_t len, provauth_mac_t *mac);
+
+/* A normalized MAC as its 48-bit value (for hash tables), and back. */
+uint64_t provauth_mac_value(const provauth_mac_t *mac);
+void provauth_mac_of_value(uint64_t value, provauth_mac_t *mac);
 
 /* The built-in rule: the CN is exactly one MAC. */
 const provauth_mac_rule_t *provauth_mac_rule_default(void);

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "provauth_json.h"
+#include "provauth_pin.h"
 #include "provauth_verify.h"
 
 /* Version byte of the binary form; a record of another version is dropped. */
@@ -37,8 +38,9 @@ typedef enum {
 #define PROVAUTH_REC_FORGAVE_EXPIRY 0x02  /* a handshake needed the module's
                                            * expiry forgiveness */
 #define PROVAUTH_REC_SELF_SIGNED    0x04  /* the leaf is self-signed */
-
-#define PROVAUTH_RECORD_FP_LEN 32       /* SHA-256 */
+#define PROVAUTH_REC_PARTIAL        0x80  /* read from an access log: no
+                                           * fingerprint, root or flags, and
+                                           * notAfter to the day */
 
 /* Text fields are cut to these lengths (bytes, the NUL excluded). */
 #define PROVAUTH_REC_REASON_MAX  512      /* reasons carry hints */
@@ -49,7 +51,7 @@ typedef enum {
 
 /* Largest binary form and socache id. */
 #define PROVAUTH_RECORD_MAX_ENCODED 2048
-#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_RECORD_FP_LEN)
+#define PROVAUTH_RECORD_ID_MAX (2 + PROVAUTH_FINGERPRINT_LEN)
 /* Largest JSON object of one record (every byte escaped as \u00XX). */
 #define PROVAUTH_RECORD_JSON_MAX 12288
 
@@ -57,7 +59,7 @@ typedef enum {
 typedef struct provauth_record {
     provauth_key_kind_e key_kind;
     char mac[13];                           /* 12 lowercase hex digits, or "" */
-    unsigned char fingerprint[PROVAUTH_RECORD_FP_LEN];
+    unsigned char fingerprint[PROVAUTH_FINGERPRINT_LEN];   /* provauth_cert_fingerprint */
     apr_int64_t first_seen;
     apr_int64_t last_seen;
     apr_int64_t last_denied;                /* latest refusal: last_reason's time */
@@ -129,6 +131,18 @@ typedef enum {
  * trusted never changes a record whose status is. */
 provauth_merge_e provauth_record_merge(provauth_record_t *stored,
                                        const provauth_record_t *update);
+
+/* The same for two records the caller has found to be of one device by
+ * other means than the registry key (provauth-report's fleet key: a MAC,
+ * or issuer and serial), so never PROVAUTH_MERGE_OTHER_KEY: stored keeps
+ * its key kind, and what the latest update does not know never erases what
+ * stored knew: a fingerprint (all zero in update), a MAC (update without
+ * PROVAUTH_REC_HAS_MAC), and from a PROVAUTH_REC_PARTIAL update (an access
+ * log's view) the flags, the root, the vendor (the log's is the issuer's),
+ * the subject when it has none, and the notAfter when it has none or it is
+ * the same certificate (same serial: stored's is to the second). */
+provauth_merge_e provauth_record_merge_device(provauth_record_t *stored,
+                                              const provauth_record_t *update);
 
 /* Whole days from now to notAfter, rounded towards minus infinity. */
 long provauth_record_days_left(const provauth_record_t *rec, apr_int64_t now);

@@ -61,7 +61,8 @@ static void usage(FILE *out)
           "  -c, --crit DAYS       CRITICAL when one has at most DAYS left (or expired)\n"
           "      --ignore-expired  devices already expired do not make it CRITICAL\n"
           "Other:\n"
-          "      --now TIME        evaluate as of TIME (2026-11-30T12:00:00Z)\n"
+          "      --now TIME        evaluate as of TIME (2026-11-30T12:00:00Z, 2026-11-30,\n"
+"                        @SECONDS, +DAYS or -DAYS from now)\n"
           "  -h, --help            this help\n"
           "  -V, --version         the version\n"
           "\n"
@@ -316,9 +317,9 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
             }
             break;
         case OPT_NOW:
-            if (!provauth_time_parse(optarg, &opts->now)) {
+            if (!provauth_time_parse_arg(optarg, opts->now, &opts->now)) {
                 (void)fprintf(stderr, "provauth-report: --now wants a time such as "
-                        "2026-11-30T12:00:00Z, not '%s'\n", optarg);
+                        "2026-11-30T12:00:00Z, @SECONDS or +DAYS, not '%s'\n", optarg);
                 return 2;
             }
             break;

@@ -1,122 +1,11 @@
-/* provauth_check_args.c: provauth-check's command line: options, their
- * values and the dates --at understands.  Touches no file. */
-#include <ctype.h>
-#include <errno.h>
-#include <stdlib.h>
+/* provauth_check_args.c: provauth-check's command line: options and their
+ * values (--at dates by provauth_time_parse_arg).  Touches no file. */
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "provauth_check_args.h"
-
-#define SECONDS_PER_DAY 86400L
-
-/* Exactly n digits at *text, advancing it. */
-static int take_digits(const char **text, int n, int *value)
-{
-    int i;
-
-    *value = 0;
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*text)[i])) {
-            return 0;
-        }
-        *value = *value * 10 + ((*text)[i] - '0');
-    }
-    *text += n;
-    return 1;
-}
-
-/* YYYY-MM-DD[(T| )HH:MM[:SS]][Z], UTC. */
-static int parse_date(const char *text, time_t *when)
-{
-    struct tm tm, check;
-    int year, month, day, hour = 0, minute = 0, second = 0;
-    time_t t;
-
-    if (!take_digits(&text, 4, &year) || *text++ != '-'
-        || !take_digits(&text, 2, &month) || *text++ != '-'
-        || !take_digits(&text, 2, &day)) {
-        return -1;
-    }
-    if (*text == 'T' || *text == ' ') {
-        text++;
-        if (!take_digits(&text, 2, &hour) || *text++ != ':'
-            || !take_digits(&text, 2, &minute)) {
-            return -1;
-        }
-        if (*text == ':' && (text++, !take_digits(&text, 2, &second))) {
-            return -1;
-        }
-    }
-    if (*text == 'Z') {
-        text++;
-    }
-    if (*text != '\0' || hour > 23 || minute > 59 || second > 59) {
-        return -1;
-    }
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    tm.tm_sec = second;
-    t = timegm(&tm);
-    /* timegm normalizes 2025-02-30 into March: refuse what moved. */
-    if (t == (time_t)-1 || gmtime_r(&t, &check) == NULL
-        || check.tm_mday != day || check.tm_mon != month - 1) {
-        return -1;
-    }
-    *when = t;
-    return 0;
-}
-
-/* A whole decimal number, optionally followed by suffix. */
-static int parse_number(const char *text, const char *suffix, long long *value)
-{
-    char *end = NULL;
-
-    if (!isdigit((unsigned char)*text)) {
-        return -1;
-    }
-    errno = 0;
-    *value = strtoll(text, &end, 10);
-    if (errno != 0 || end == text
-        || (*end != '\0' && (suffix == NULL || strcmp(end, suffix) != 0))) {
-        return -1;
-    }
-    return 0;
-}
-
-int provauth_check_parse_time(const char *text, time_t now, time_t *when)
-{
-    long long number;
-
-    if (text == NULL || *text == '\0') {
-        return -1;
-    }
-    if (strcmp(text, "now") == 0) {
-        *when = now;
-        return 0;
-    }
-    if (text[0] == '@') {
-        if (parse_number(text + 1, NULL, &number) != 0) {
-            return -1;
-        }
-        *when = (time_t)number;
-        return 0;
-    }
-    if (text[0] == '+' || text[0] == '-') {
-        /* 100 years either way is plenty and keeps the product in range. */
-        if (parse_number(text + 1, "d", &number) != 0 || number > 36600) {
-            return -1;
-        }
-        *when = now + (text[0] == '-' ? -1 : 1) * (time_t)number * SECONDS_PER_DAY;
-        return 0;
-    }
-    return parse_date(text, when);
-}
+#include "provauth_json.h"
 
 /* The options that take a value, and where it goes. */
 typedef enum {
@@ -192,6 +81,7 @@ static int apply_option(provauth_check_opts_t *opts, const option_t *opt,
                         const char *given, apr_pool_t *p, const char **error)
 {
     const char *value = given ? given : "";
+    apr_int64_t when = 0;
 
     switch (opt->option) {
     case OPT_CA:
@@ -215,12 +105,13 @@ static int apply_option(provauth_check_opts_t *opts, const option_t *opt,
         if (set_once(&opts->at_text, value, opt->name, p, error) != 0) {
             return -1;
         }
-        if (provauth_check_parse_time(value, opts->at, &opts->at) != 0) {
+        if (!provauth_time_parse_arg(value, (apr_int64_t)opts->at, &when)) {
             *error = apr_psprintf(p, "--at: '%s' is not a date (YYYY-MM-DD, "
                                   "YYYY-MM-DDTHH:MM:SSZ, @SECONDS, +DAYS, -DAYS "
                                   "or now)", value);
             return -1;
         }
+        opts->at = (time_t)when;
         return 0;
     case OPT_JSON:
         opts->json = 1;

@@ -33,9 +33,5 @@ int provauth_check_parse_args(provauth_check_opts_t *opts, int argc,
                               const char *const *argv, time_t now,
                               apr_pool_t *p, const char **error);
 
-/* Parse a --at DATE: "now", YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] (also with
- * a blank for T; always UTC), @SECONDS since the epoch, or +N / -N days
- * from now (an optional "d" after N).  Returns 0 with *when set, or -1. */
-int provauth_check_parse_time(const char *text, time_t now, time_t *when);
 
 #endif /* PROVAUTH_CHECK_ARGS_H */

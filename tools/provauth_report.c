@@ -109,7 +109,7 @@ static void write_csv(FILE *out, const provauth_record_t *const *records, int n,
     for (i = 0; i < n; i++) {
         const provauth_record_t *rec = records[i];
         provauth_record_t by_fingerprint = *rec;
-        char key[2 * PROVAUTH_RECORD_FP_LEN + 1], when[32];
+        char key[2 * PROVAUTH_FINGERPRINT_LEN + 1], when[32];
 
         by_fingerprint.key_kind = PROVAUTH_KEY_FINGERPRINT;
         csv_text(out, provauth_report_device(rec, p), 0);

@@ -227,6 +227,56 @@ START_TEST(test_none_also_switches_off_the_stores_own_crl_check)
 }
 END_TEST
 
+#define CHECK X509_V_FLAG_CRL_CHECK
+#define CHECK_ALL X509_V_FLAG_CRL_CHECK_ALL
+
+static unsigned long flags_of(provauth_crl_check_e mode, STACK_OF(X509_CRL) *crls)
+{
+    provauth_trust_t trust = trust_of(mode, 0, crls);
+
+    return provauth_crl_flags(&trust);
+}
+
+START_TEST(test_crl_flags_by_mode_and_store)
+{
+    STACK_OF(X509_CRL) *crls = crls_of(issuing_crl, NULL, NULL);
+    X509_STORE *store = pki_store(acme->root, NULL);
+    provauth_trust_t t;
+
+    /* An anchor store of our own: no flags. */
+    ck_assert_uint_eq(flags_of(NONE, crls), 0);
+    ck_assert_uint_eq(flags_of(LEAF, NULL), CHECK);
+    ck_assert_uint_eq(flags_of(CHAIN, NULL), CHECK | CHECK_ALL);
+    ck_assert_uint_eq(flags_of(PROVAUTH_CRL_CHECK_DEFAULT, NULL), 0);
+    ck_assert_uint_eq(flags_of(PROVAUTH_CRL_CHECK_DEFAULT, crls), CHECK);
+    t = trust_of(PROVAUTH_CRL_CHECK_DEFAULT, 0, crls);
+    t.anchors = NULL;
+    ck_assert_uint_eq(provauth_crl_flags(&t), CHECK);
+    /* mod_ssl's store with SSLCARevocationCheck chain: kept by the default
+     * mode only; other flags of the store are never reported. */
+    X509_STORE_set_flags(store, CHECK | CHECK_ALL | X509_V_FLAG_PARTIAL_CHAIN);
+    t = trust_of(PROVAUTH_CRL_CHECK_DEFAULT, 1, NULL);
+    t.anchors = store;
+    ck_assert_uint_eq(provauth_crl_flags(&t), CHECK | CHECK_ALL);
+    ck_assert(provauth_crl_check_chain(&t) && !provauth_crl_check_strict(&t));
+    t.crl_check = LEAF;
+    ck_assert_uint_eq(provauth_crl_flags(&t), CHECK);
+    ck_assert(!provauth_crl_check_chain(&t));
+    t.crl_check = NONE;
+    ck_assert_uint_eq(provauth_crl_flags(&t), 0);
+    X509_STORE_free(store);
+    /* CRL_CHECK_ALL means nothing without CRL_CHECK. */
+    store = pki_store(acme->root, NULL);
+    X509_STORE_set_flags(store, CHECK_ALL);
+    t = trust_of(PROVAUTH_CRL_CHECK_DEFAULT, 0, NULL);
+    t.anchors = store;
+    ck_assert(!provauth_crl_check_chain(&t) && !provauth_crl_check_strict(&t));
+    t.crls = crls;
+    ck_assert(provauth_crl_check_chain(&t) && provauth_crl_check_strict(&t));
+    X509_STORE_free(store);
+}
+END_TEST
+
 /* ---- the CAs the startup warning names ---- */
 
 static int names(const apr_array_header_t *cas, const X509 *ca)
@@ -340,6 +390,7 @@ Suite *crl_check_suite(void)
     tcase_add_test(tc, test_chain_no_crl_for_cert_ok_passes_missing_crls_but_present_ones_revoke);
     tcase_add_test(tc, test_none_checks_nothing);
     tcase_add_test(tc, test_none_also_switches_off_the_stores_own_crl_check);
+    tcase_add_test(tc, test_crl_flags_by_mode_and_store);
     tcase_add_test(tc, test_strictness);
     tcase_add_test(tc, test_leaf_mode_names_the_issuing_ca_without_a_crl);
     tcase_add_test(tc, test_chain_mode_names_every_ca_without_a_crl);

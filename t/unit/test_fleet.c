@@ -142,6 +142,74 @@ START_TEST(test_invalid_documents_are_refused_with_a_reason)
 }
 END_TEST
 
+/* One device of a status handler's JSON with these mac and fingerprint
+ * members (NULL: none): 1 when it reads, with *rec. */
+static int read_device(const char *mac, const char *fingerprint, provauth_record_t *rec)
+{
+    const char *json = apr_psprintf(test_pool, "{\"status\":\"VALID\",\"key_kind\":\"mac\","
+                                    "\"last_seen\":\"2025-11-24T16:00:00Z\"%s%s%s%s%s%s}",
+                                    mac ? ",\"mac\":\"" : "", mac ? mac : "",
+                                    mac ? "\"" : "", fingerprint ? ",\"fingerprint\":\"" : "",
+                                    fingerprint ? fingerprint : "", fingerprint ? "\"" : "");
+    provauth_json_reader_t reader;
+    const provauth_json_t *device;
+    const char *why = NULL;
+
+    provauth_json_reader_init(&reader, json, strlen(json), test_pool);
+    device = provauth_json_parse(&reader, test_pool);
+    ck_assert_ptr_nonnull(device);
+    return provauth_record_from_json(rec, device, &why, test_pool);
+}
+
+START_TEST(test_json_fingerprint_is_64_hex_digits_and_mac_normalized)
+{
+    static const char upper[] =
+        "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff";
+    static const char *not_a_fingerprint[] = {
+        "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeef",
+        "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff0",
+        "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeefg",
+        "+0112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff",
+        "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+        "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", "",
+    };
+    static const unsigned char zero[PROVAUTH_FINGERPRINT_LEN];
+    provauth_record_t rec;
+    size_t i;
+
+    ck_assert_int_eq(read_device("0004f2000001", upper, &rec), 1);
+    ck_assert_uint_eq(rec.fingerprint[0], 0x00);
+    ck_assert_uint_eq(rec.fingerprint[10], 0xaa);
+    ck_assert_uint_eq(rec.fingerprint[31], 0xff);
+    ck_assert_int_eq(rec.key_kind, PROVAUTH_KEY_MAC);
+    for (i = 0; i < sizeof(not_a_fingerprint) / sizeof(not_a_fingerprint[0]); i++) {
+        ck_assert_int_eq(read_device("0004f2000001", not_a_fingerprint[i], &rec), 1);
+        ck_assert_msg(memcmp(rec.fingerprint, zero, sizeof(zero)) == 0,
+                      "'%s' read as a fingerprint", not_a_fingerprint[i]);
+    }
+    ck_assert_int_eq(read_device("0004f2000001", NULL, &rec), 1);
+    ck_assert(memcmp(rec.fingerprint, zero, sizeof(zero)) == 0);
+    /* The status handler writes MACs normalized: nothing else is one. */
+    ck_assert_int_eq(read_device("0004F2000001", upper, &rec), 0);
+    ck_assert_int_eq(read_device("00:04:f2:00:00:01", upper, &rec), 0);
+    ck_assert_int_eq(read_device("0004f200000", upper, &rec), 0);
+    ck_assert_int_eq(read_device("0004f200000g", upper, &rec), 0);
+}
+END_TEST
+
+START_TEST(test_log_hex_escapes_decode_printable_bytes_only)
+{
+    const char *line = "2025-11-24T16:00:00Z 203.0.113.5 403 \"FAILED\" \"-\" \"-\" "
+                       "\"77\" \"CN=\\x41\\x4a\\x7f\\x09\\xzz\\x4\" \"-\" "
+                       "\"self-signed certificate\" \"-\" \"GET / HTTP/1.1\"";
+    provauth_record_t rec;
+    const char *why = NULL;
+
+    ck_assert_int_eq(provauth_fleet_parse_log_line(line, &rec, &why, test_pool), 1);
+    ck_assert_str_eq(rec.issuer, "CN=AJ??xzzx4");
+}
+END_TEST
+
 #define LOG_VALID "2025-11-24T17:00:00+0100 192.0.2.7 200 \"VALID\" \"0004f2000001\" " \
     "\"100\" \"0A1B\" \"CN=Poly Issuing CA,O=Poly\" \"CN=0004f2000001,O=Poly\" \"-\" \"-\" " \
     "\"GET /polycom/0004f2000001.cfg HTTP/1.1\""
@@ -220,7 +288,7 @@ START_TEST(test_a_later_log_line_keeps_what_the_status_handler_knew)
     ck_assert_str_eq(merged->client, "192.0.2.7");
     ck_assert_uint_eq(merged->granted, 2);
     ck_assert(merged->not_after == from_json.not_after);       /* exact, same serial */
-    ck_assert(memcmp(merged->fingerprint, from_json.fingerprint, PROVAUTH_RECORD_FP_LEN) == 0);
+    ck_assert(memcmp(merged->fingerprint, from_json.fingerprint, PROVAUTH_FINGERPRINT_LEN) == 0);
     ck_assert_str_eq(merged->root, "CN=Poly Root CA,O=Poly");
     ck_assert_uint_eq(merged->flags, PROVAUTH_REC_HAS_MAC | PROVAUTH_REC_FORGAVE_EXPIRY);
 }
@@ -297,6 +365,8 @@ Suite *fleet_suite(void)
     tcase_add_test(tc, test_log_line_of_a_refused_certificate_with_escapes);
     tcase_add_test(tc, test_log_lines_about_no_device_or_in_another_format);
     tcase_add_test(tc, test_a_later_log_line_keeps_what_the_status_handler_knew);
+    tcase_add_test(tc, test_json_fingerprint_is_64_hex_digits_and_mac_normalized);
+    tcase_add_test(tc, test_log_hex_escapes_decode_printable_bytes_only);
     tcase_add_test(tc, test_sorted_by_urgency);
     tcase_add_test(tc, test_expiry_check_states);
     suite_add_tcase(s, tc);

@@ -157,6 +157,84 @@ START_TEST(test_walking_refuses_missing_separators_and_trailing_commas)
 }
 END_TEST
 
+/* ---- times (provauth_time_parse, provauth_time_parse_arg) ---- */
+
+#define T0 ((apr_int64_t)1764000000)     /* 2025-11-24T16:00:00Z */
+#define NOW ((apr_int64_t)1767225600)    /* 2026-01-01T00:00:00Z */
+
+static apr_int64_t time_of(const char *text)
+{
+    apr_int64_t when = -1;
+
+    ck_assert_msg(provauth_time_parse_arg(text, NOW, &when) == 1, "'%s' should parse", text);
+    return when;
+}
+
+START_TEST(test_time_forms_of_json_logs_and_command_lines)
+{
+    apr_int64_t when = 0;
+
+    /* The status handler's and the access log's forms. */
+    ck_assert_int_eq(provauth_time_parse("2025-11-24T16:00:00Z", &when), 1);
+    ck_assert(when == T0);
+    ck_assert_int_eq(provauth_time_parse("2025-11-24T17:00:00+0100", &when), 1);
+    ck_assert(when == T0);
+    ck_assert_int_eq(provauth_time_parse("2025-11-24T11:30:00-04:30", &when), 1);
+    ck_assert(when == T0);
+    /* provauth-check's: a date, a blank for T, no seconds, no zone (UTC). */
+    ck_assert(time_of("2026-01-01") == NOW);
+    ck_assert(time_of("2026-01-01Z") == NOW);
+    ck_assert(time_of("2026-01-01T00:00:00Z") == NOW);
+    ck_assert(time_of("2025-11-24 16:00:00Z") == T0);
+    ck_assert(time_of("2025-11-24T16:00:00") == T0);
+    ck_assert(time_of("2026-01-02 06:30") == NOW + 86400 + 6 * 3600 + 30 * 60);
+    ck_assert(time_of("2026-01-01T00:00:59") == NOW + 59);
+    ck_assert(time_of("2026-01-01T01:00+01:00") == NOW);
+    ck_assert(time_of("2024-02-29") == 1709164800);
+    ck_assert(time_of("1970-01-01") == 0);
+    /* Relative to now, on a command line only. */
+    ck_assert(time_of("now") == NOW);
+    ck_assert(time_of("@0") == 0);
+    ck_assert(time_of("@1767225600") == NOW);
+    ck_assert(time_of("+30") == NOW + 30 * 86400);
+    ck_assert(time_of("+30d") == NOW + 30 * 86400);
+    ck_assert(time_of("-1d") == NOW - 86400);
+    ck_assert(time_of("+36600") == NOW + (apr_int64_t)36600 * 86400);
+    ck_assert_int_eq(provauth_time_parse("now", &when), 0);
+    ck_assert_int_eq(provauth_time_parse("@0", &when), 0);
+    ck_assert_int_eq(provauth_time_parse("+30", &when), 0);
+}
+END_TEST
+
+START_TEST(test_time_refuses_what_is_not_a_time)
+{
+    static const char *bad[] = {
+        "", "tomorrow", "2026-02-30", "2025-02-29", "2026-13-01", "2026-00-01",
+        "2026-01-00", "2026-1-1", "20260101", "026-01-01", "+2026-01-01",
+        "2026-01-01T24:00", "2026-01-01T12", "2026-01-01T12:00:60", "2026-01-01T12:60",
+        "2026-01-01T1:00", "2026-01-01T12:00:0", "2026-01-01t12:00", "2026-01-01T",
+        "2026-01-01Zx", "2025-11-24T16:00:00Zjunk", "2025-11-24T16:00:00 Z",
+        "2025-11-24T16:00:00+1", "2025-11-24T16:00:00+01", "2025-11-24T16:00:00+01:0",
+        "2025-11-24T16:00:00+24:00", "2025-11-24T16:00:00+01:60", "2025-11-24T16:00:00+0100x",
+        "2025-11-24T16:00:00UTC", " 2026-01-01", "2026-01-01 ", "2026- 1-01",
+        "@", "@12x", "@-5", "@99999999999999999999", "+", "+x", "+3w", "+3dd", "-",
+        "+99999999", "+36601", "now ", "NOW",
+    };
+    apr_int64_t when = 42;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(provauth_time_parse_arg(bad[i], NOW, &when) == 0,
+                      "'%s' should not parse", bad[i]);
+        ck_assert_msg(provauth_time_parse(bad[i], &when) == 0, "'%s' should not parse",
+                      bad[i]);
+    }
+    ck_assert(when == 42);
+    ck_assert_int_eq(provauth_time_parse(NULL, &when), 0);
+    ck_assert_int_eq(provauth_time_parse_arg(NULL, NOW, &when), 0);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -169,6 +247,8 @@ Suite *json_suite(void)
     tcase_add_test(tc, test_nesting_is_bounded);
     tcase_add_test(tc, test_document_is_walked_member_by_member);
     tcase_add_test(tc, test_walking_refuses_missing_separators_and_trailing_commas);
+    tcase_add_test(tc, test_time_forms_of_json_logs_and_command_lines);
+    tcase_add_test(tc, test_time_refuses_what_is_not_a_time);
     suite_add_tcase(s, tc);
     return s;
 }

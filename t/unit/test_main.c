@@ -43,6 +43,7 @@ int main(void)
     srunner_add_suite(runner, registry_suite());
     srunner_add_suite(runner, json_suite());
     srunner_add_suite(runner, fleet_suite());
+    srunner_add_suite(runner, lines_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);

@@ -54,6 +54,7 @@ Suite *lint_suite(void);
 Suite *registry_suite(void);
 Suite *json_suite(void);
 Suite *fleet_suite(void);
+Suite *lines_suite(void);
 
 /* ---- times ---- */
 
