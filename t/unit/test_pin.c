@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include <apr_strings.h>
 #include <openssl/x509_vfy.h>
@@ -296,14 +295,6 @@ END_TEST
 
 #define MANY 100000
 
-static double seconds_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 /* Pin i: MAC 0004f2 followed by i, fingerprint from a counter scrambled
  * into 32 bytes (distinct for distinct i). */
 static void many_pin(unsigned i, char *mac, char *fp)
@@ -319,7 +310,7 @@ static void many_pin(unsigned i, char *mac, char *fp)
     }
 }
 
-START_TEST(test_hundred_thousand_pins_load_fast_and_are_found)
+START_TEST(test_hundred_thousand_pins_load_and_are_found)
 {
     size_t size = (size_t)MANY * 90 + 64;
     char *text = malloc(size), *o = text, mac[16], fp[80];
@@ -327,7 +318,6 @@ START_TEST(test_hundred_thousand_pins_load_fast_and_are_found)
     provauth_fingerprint_t *fps;
     provauth_mac_t *macs;
     const char *why = NULL;
-    double start, took;
     unsigned i;
 
     ck_assert_ptr_nonnull(text);
@@ -335,11 +325,10 @@ START_TEST(test_hundred_thousand_pins_load_fast_and_are_found)
         many_pin(i, mac, fp);
         o += sprintf(o, "%s %s\n", mac, fp);
     }
-    start = seconds_now();
+    /* Correctness at scale only: speed is measured by benchmarks, not by
+     * timed tests, which a loaded CI machine or valgrind would fail. */
     ck_assert_int_eq(provauth_pins_parse(&pins, text, (apr_size_t)(o - text), "many",
                                          test_pool, &why), APR_SUCCESS);
-    took = seconds_now() - start;
-    ck_assert_msg(took < 0.5, "10^5 pins took %.3f s to load", took);
     ck_assert_int_eq(provauth_pins_size(pins), MANY);
     /* Lookups alone, of pins parsed beforehand (and no assertion inside
      * the loop: Check reports each one to its parent). */
@@ -354,7 +343,6 @@ START_TEST(test_hundred_thousand_pins_load_fast_and_are_found)
         }
     }
     ck_assert_int_eq(i, MANY);
-    start = seconds_now();
     for (i = 0; i < MANY; i++) {
         provauth_fingerprint_t f;
         provauth_mac_t found;
@@ -366,9 +354,7 @@ START_TEST(test_hundred_thousand_pins_load_fast_and_are_found)
             break;
         }
     }
-    took = seconds_now() - start;
     ck_assert_msg(i == MANY, "pin %u not found", i);
-    ck_assert_msg(took < 0.2, "2 x 10^5 lookups took %.3f s", took);
     free(fps);
     free(macs);
     many_pin(MANY, mac, fp);
@@ -708,7 +694,7 @@ Suite *pin_suite(void)
     tcase_add_test(tc, test_fingerprint_pinned_for_two_macs_fails_naming_both_lines);
     tcase_add_test(tc, test_load_reads_the_file);
     tcase_add_test(tc, test_load_errors_name_the_file);
-    tcase_add_test(tc, test_hundred_thousand_pins_load_fast_and_are_found);
+    tcase_add_test(tc, test_hundred_thousand_pins_load_and_are_found);
     suite_add_tcase(suite, tc);
 
     tcase_add_unchecked_fixture(apply, test_dir_make, test_dir_remove);
