@@ -176,8 +176,8 @@ static int provauth_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, PROVAUTH_LOGNO(00002)
-                     "cannot attach to the TLS context of the virtual host %s",
-                     provauth_server_name(s, p));
+                     "cannot attach to the TLS context of %s",
+                     provauth_describe_server(s, p));
         return rv;
     }
     return OK;

@@ -585,8 +585,10 @@ static int writes_our_variable(const ap_directive_t *d, apr_pool_t *p)
         return is_our_variable(ap_getword_conf(p, &args));
     }
     if (strcasecmp(name, "AuthLDAPAuthorizePrefix") == 0) {
-        /* mod_authnz_ldap writes prefix + an attribute's name (letters,
-         * digits, '-'): ours exactly when the prefix is */
+        /* mod_authnz_ldap writes prefix + the name of each attribute its
+         * AuthLDAPURL asks for: ours when the prefix is (attribute names
+         * have no '_', RFC 4512, so a shorter prefix reaches ours only
+         * through a URL that names an attribute against the RFC) */
         return is_our_variable(ap_getword_conf(p, &args));
     }
     if (strcasecmp(name, "RewriteRule") == 0) {

@@ -32,7 +32,8 @@ typedef struct {
     const provauth_server_conf_t *sconf;
     apr_hash_t *warned;            /* "CA|CRL source": said already */
     apr_hash_t *checked;           /* trust configurations looked at already */
-    const char *vhost_name;        /* "host (file:line)" */
+    const char *vhost_name;        /* "the virtual host host (file:line)" or
+                                    * "the main server host" */
 } walk_t;
 
 /* The name's text, "?" also when out of memory (for messages). */
@@ -163,7 +164,7 @@ static void walk_sections(walk_t *w, const apr_array_header_t *sections,
             done = strlen(next_core->d);
         }
         conf = merged(w, conf, section);
-        where = apr_psprintf(w->p, "<%s %s> (virtual host %s)", kind,
+        where = apr_psprintf(w->p, "<%s %s> (%s)", kind,
                              core->d ? core->d : "?", w->vhost_name);
         if (ap_get_module_config(section, &provauth_module) != NULL) {
             check_section(w, conf, where);
@@ -199,7 +200,7 @@ void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *ignored)
     w.s = s;
     w.p = p;
     w.sconf = provauth_server_conf(s);
-    w.vhost_name = provauth_server_name(s, p);
+    w.vhost_name = provauth_describe_server(s, p);
     w.warned = provauth_pool_hash(pconf, KEY_CRL_WARNED);
     w.checked = provauth_pool_hash(pconf, KEY_CRL_CHECKED);
     check_section(&w, vhost, provauth_describe_server(s, p));
@@ -211,7 +212,7 @@ void provauth_warn_cas_without_crl(server_rec *s, apr_pool_t *ignored)
 
         if (ap_get_module_config(files, &provauth_module) != NULL) {
             check_section(&w, merged(&w, vhost, files),
-                          apr_psprintf(p, "<Files %s> (virtual host %s)",
+                          apr_psprintf(p, "<Files %s> (%s)",
                                        files_core && files_core->d ? files_core->d : "?",
                                        w.vhost_name));
         }

@@ -569,7 +569,10 @@ static int take_zone(const char *text, int *offset)
     return 1;
 }
 
-int provauth_time_parse(const char *text, apr_int64_t *when)
+/* The one parser; exact (a record's or a log line's time): the time of
+ * day and the zone are required, for a time without its zone would be
+ * read in the wrong one without a word. */
+static int parse_time(const char *text, int exact, apr_int64_t *when)
 {
     int year, month, day, hour = 0, minute = 0, second = 0, offset = 0;
     struct tm tm, check;
@@ -588,7 +591,11 @@ int provauth_time_parse(const char *text, apr_int64_t *when)
             return 0;
         }
     }
-    if ((*text != '\0' && !take_zone(text, &offset)) || month < 1 || month > 12
+    else if (exact) {
+        return 0;
+    }
+    if ((exact && *text == '\0') || (*text != '\0' && !take_zone(text, &offset))
+        || month < 1 || month > 12
         || day < 1 || hour > 23 || minute > 59 || second > 59) {
         return 0;
     }
@@ -609,6 +616,11 @@ int provauth_time_parse(const char *text, apr_int64_t *when)
     return 1;
 }
 
+int provauth_time_parse(const char *text, apr_int64_t *when)
+{
+    return parse_time(text, 1, when);
+}
+
 int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when)
 {
     apr_int64_t count = 0;
@@ -622,7 +634,7 @@ int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when
         return 1;
     }
     if (text[0] != '@' && text[0] != '+' && text[0] != '-') {
-        return provauth_time_parse(text, when);
+        return parse_time(text, 0, when);
     }
     for (digits = text + 1; *digits >= '0' && *digits <= '9'; digits++) {
         if (count > (APR_INT64_MAX - 9) / 10) {

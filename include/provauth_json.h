@@ -83,16 +83,17 @@ apr_size_t provauth_json_escape(const char *value, char *out, apr_size_t size);
 /* An ISO 8601 UTC time ("2026-11-30T07:13:00Z") into buf (21 bytes), or ""
  * for 0. */
 const char *provauth_time_text(apr_int64_t when, char *buf, apr_size_t size);
-/* Parse a time: YYYY-MM-DD, optionally followed by 'T' or a blank and
- * HH:MM or HH:MM:SS, optionally followed by the zone: 'Z', +HHMM, +HH:MM,
- * -HHMM or -HH:MM; without one, UTC.  Exact digit counts, real calendar
- * days, seconds 00-59, nothing before or after.  Returns 1 with *when
- * (seconds since the epoch), or 0. */
+/* Parse an exact time, as records and log lines write it: YYYY-MM-DD,
+ * 'T' or a blank, HH:MM or HH:MM:SS, and the zone: 'Z', +HHMM, +HH:MM,
+ * -HHMM or -HH:MM.  Exact digit counts, real calendar days, seconds 00-59,
+ * nothing before or after.  Returns 1 with *when (seconds since the
+ * epoch), or 0. */
 int provauth_time_parse(const char *text, apr_int64_t *when);
 
-/* The same for a command-line option (provauth-check --at, provauth-report
- * --now), which also takes "now", @SECONDS since the epoch, and +DAYS or
- * -DAYS from now (a "d" may follow; at most 36600 days). */
+/* A time given on a command line (provauth-check --at, provauth-report
+ * --now): the forms above, where the time of day and the zone may also be
+ * left out (midnight, UTC), and "now", @SECONDS since the epoch, and +DAYS
+ * or -DAYS from now (a "d" may follow; at most 36600 days). */
 int provauth_time_parse_arg(const char *text, apr_int64_t now, apr_int64_t *when);
 
 #endif /* PROVAUTH_JSON_H */

@@ -281,7 +281,7 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
-    int c;
+    int c, now_given = 0;
 
     memset(opts, 0, sizeof(*opts));
     opts->format = "table";
@@ -317,6 +317,11 @@ static int parse_options(int argc, char **argv, options_t *opts, apr_pool_t *p)
             }
             break;
         case OPT_NOW:
+            /* a second --now would count from the first */
+            if (now_given++) {
+                (void)fprintf(stderr, "provauth-report: --now given twice\n");
+                return 2;
+            }
             if (!provauth_time_parse_arg(optarg, opts->now, &opts->now)) {
                 (void)fprintf(stderr, "provauth-report: --now wants a time such as "
                         "2026-11-30T12:00:00Z, @SECONDS or +DAYS, not '%s'\n", optarg);

@@ -142,6 +142,9 @@ def test_usage_errors_and_unreadable_sources():
     assert report().returncode == 2
     assert report("--bogus", A).returncode == 2
     assert report("--now", "yesterday", A).returncode == 2
+    # a second --now would count from the first one: refused, as --at is
+    twice = report("--now", "+1", "--now", "+2", A)
+    assert twice.returncode == 2 and "--now given twice" in twice.stderr
     result = report(A, os.path.join(FIXTURES, "missing.json"))
     assert result.returncode == 1 and "missing.json" in result.stderr
     result = report(LOG)                                  # a log given as JSON

@@ -156,7 +156,7 @@ START_TEST(test_usage_errors_name_what_is_wrong)
 }
 END_TEST
 
-START_TEST(test_at_takes_every_form_of_the_library_parser)
+START_TEST(test_at_goes_through_the_library_parser)
 {
     /* provauth_time_parse_arg (test_json.c) decides: here only that --at
      * uses it, relative to the time of parsing. */
@@ -186,7 +186,7 @@ Suite *check_args_suite(void)
     tcase_add_test(tc, test_double_dash_and_single_dash_are_certificates);
     tcase_add_test(tc, test_help_and_version_need_nothing_else);
     tcase_add_test(tc, test_usage_errors_name_what_is_wrong);
-    tcase_add_test(tc, test_at_takes_every_form_of_the_library_parser);
+    tcase_add_test(tc, test_at_goes_through_the_library_parser);
     suite_add_tcase(s, tc);
     return s;
 }

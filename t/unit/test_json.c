@@ -203,6 +203,13 @@ START_TEST(test_time_forms_of_json_logs_and_command_lines)
     ck_assert_int_eq(provauth_time_parse("now", &when), 0);
     ck_assert_int_eq(provauth_time_parse("@0", &when), 0);
     ck_assert_int_eq(provauth_time_parse("+30", &when), 0);
+    /* A record or log line must say its time of day and zone: without a
+     * zone it would be read as UTC without a word. */
+    ck_assert_int_eq(provauth_time_parse("2025-11-24T16:00:00", &when), 0);
+    ck_assert_int_eq(provauth_time_parse("2025-11-24", &when), 0);
+    ck_assert_int_eq(provauth_time_parse("2025-11-24Z", &when), 0);
+    ck_assert_int_eq(provauth_time_parse("2025-11-24 16:00Z", &when), 1);
+    ck_assert(when == T0);
 }
 END_TEST
 
