@@ -30,6 +30,14 @@ APLOG_USE_MODULE(provauth);
  * Per-request decision, variables and the denial log line
  * ------------------------------------------------------------------ */
 
+/* A Require provauth-* line as parsed. */
+typedef struct {
+    provauth_requirement_e requirement;
+    int negated;                          /* its grant refuses the request */
+    const char *list_path;                /* provauth-allowlist */
+    const provauth_allowlist_t *list;
+} provauth_require_t;
+
 typedef struct {
     provauth_status_e status;
     const provauth_verdict_t *verdict;   /* NULL without a certificate */
@@ -50,6 +58,9 @@ typedef struct {
                                           * not enforced (PA00120 written) */
     const apr_table_t *variables;        /* the verdict's ready-made variables */
     provauth_conn_t *conn;               /* the TLS connection's state, or NULL */
+    const provauth_require_t *mac_grant; /* a provauth-mac line that granted */
+    const char *mac_grant_provider;      /* its provider's name */
+    const char *mac_grant_file;          /* r->filename it granted */
 } provauth_request_t;
 
 static int device_trusted(const provauth_request_t *state)
@@ -427,14 +438,6 @@ static void request_facts(const provauth_request_t *state, provauth_facts_t *fac
  * Authorization providers
  * ------------------------------------------------------------------ */
 
-/* A Require provauth-* line as parsed. */
-typedef struct {
-    provauth_requirement_e requirement;
-    int negated;                          /* its grant refuses the request */
-    const char *list_path;                /* provauth-allowlist */
-    const provauth_allowlist_t *list;
-} provauth_require_t;
-
 /* Does this line's grant refuse the request: "Require not ..." or inside
  * an odd number of <RequireNone> sections?  (Only for the log line: the
  * logic itself is mod_authz_core's.) */
@@ -552,6 +555,13 @@ static authz_status answer(request_rec *r, const char *provider,
             return refuse(r, state, provider, require,
                           negated_grant_reason(r, state, require));
         }
+        if (require->requirement == PROVAUTH_REQUIRE_MAC
+            || require->requirement == PROVAUTH_REQUIRE_MAC_PATH) {
+            /* the target it granted, checked again in the fixups */
+            state->mac_grant = require;
+            state->mac_grant_provider = provider;
+            state->mac_grant_file = r->filename;
+        }
         return AUTHZ_GRANTED;
     case PROVAUTH_DECISION_DENY:
         if (!require->negated) {
@@ -624,23 +634,51 @@ static const char *mapped_path(request_rec *r)
     return apr_pstrmemdup(r->pool, r->uri, uri_len - info_len);
 }
 
-/* The file system path the request is mapped to, or NULL when it is not
- * a file's (mod_proxy's "proxy:...", a handler of its own): what a
- * server-level RewriteRule or AliasMatch made of the URL. */
-static const char *served_file(const request_rec *r)
+/* The path a proxied request asks its back end for: of
+ * "proxy:SCHEME://HOST[:PORT]/PATH[?QUERY]" (also after "unix:SOCKET|"),
+ * PATH with its escapes decoded as the back end decodes them (an encoded
+ * '/' stays encoded); NULL without one. */
+static const char *proxied_path(request_rec *r)
 {
-#ifdef WIN32
-    if (r->filename == NULL || !ap_os_is_path_absolute(r->pool, r->filename)) {
+    const char *authority = strstr(r->filename, "://");
+    const char *path = authority ? strchr(authority + 3, '/') : NULL;
+    char *decoded;
+
+    if (path == NULL) {
         return NULL;
+    }
+    decoded = apr_pstrmemdup(r->pool, path, strcspn(path, "?#"));
+    if (ap_unescape_url_keep2f(decoded, 0) != OK) {
+        /* the back end refuses it; its text is all there is to check */
+        return apr_pstrmemdup(r->pool, path, strcspn(path, "?#"));
+    }
+    return decoded;
+}
+
+/* The name the request is served under: the file system path it is mapped
+ * to (what a server-level RewriteRule or AliasMatch made of the URL), the
+ * back end's path of a proxied request (ProxyPassMatch, RewriteRule [P]),
+ * or NULL for a handler of its own. */
+static const char *served_file(request_rec *r)
+{
+    if (r->filename == NULL) {
+        return NULL;
+    }
+#ifdef WIN32
+    if (ap_os_is_path_absolute(r->pool, r->filename)) {
+        return r->filename;
     }
 #else
     /* What ap_os_is_path_absolute says on Unix, without its allocation:
      * this runs on every request. */
-    if (r->filename == NULL || r->filename[0] != '/') {
-        return NULL;
+    if (r->filename[0] == '/') {
+        return r->filename;
     }
 #endif
-    return r->filename;
+    if (strncmp(r->filename, "proxy:", 6) == 0) {
+        return proxied_path(r);
+    }
+    return NULL;
 }
 
 static authz_status mac_check(request_rec *r, const char *require_line,
@@ -728,8 +766,43 @@ int provauth_access_checker(request_rec *r)
     return DECLINED;
 }
 
+/* A provauth-mac grant holds for the target the request had then.  A
+ * RewriteRule of the section runs in the fixups, after authorization, and
+ * may map the request elsewhere without an internal redirect that would
+ * be authorized again ([P] to a back end): a changed target is decided
+ * again, as the line would have decided it. */
+static int served_target_again(request_rec *r, provauth_request_t *state)
+{
+    const provauth_require_t *require = state->mac_grant;
+    provauth_facts_t facts;
+    const char *reason = NULL;
+
+    if (require == NULL || r->filename == state->mac_grant_file
+        || (r->filename != NULL && state->mac_grant_file != NULL
+            && strcmp(r->filename, state->mac_grant_file) == 0)) {
+        return DECLINED;   /* the usual case: the same target */
+    }
+    request_facts(state, &facts);
+    facts.url_path = mapped_path(r);
+    facts.served_file = served_file(r);
+    switch (provauth_decide(&facts, require->requirement, &reason, r->pool)) {
+    case PROVAUTH_DECISION_GRANT:
+        state->mac_grant_file = r->filename;
+        return DECLINED;
+    case PROVAUTH_DECISION_DENY:
+        /* under ProvAuthReportOnly reported, and served */
+        return refuse(r, state, state->mac_grant_provider, require, reason)
+               == AUTHZ_GRANTED ? DECLINED : HTTP_FORBIDDEN;
+    default:
+        internal_error(r, state, state->mac_grant_provider,
+                       reason ? reason : "undecided");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
 /* Requests whose access checks httpd skipped (sub-requests, internal
- * redirects with their parent's configuration) get their variables here. */
+ * redirects with their parent's configuration) get their variables here;
+ * granted ones, their target checked again. */
 int provauth_fixups(request_rec *r)
 {
     provauth_request_t *state = ap_get_module_config(r->request_config,
@@ -740,7 +813,7 @@ int provauth_fixups(request_rec *r)
      * not ours to explain. */
     if (state != NULL) {
         state->denied_by = NULL;
-        return DECLINED;   /* its variables are set already */
+        return served_target_again(r, state);   /* its variables are set already */
     }
     if (section_is_ours(r)) {
         request_state(r);

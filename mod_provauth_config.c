@@ -459,6 +459,30 @@ static void warn_if_repeated(cmd_parms *cmd, const void *section)
     apr_hash_set(seen, key, APR_HASH_KEY_STRING, here);
 }
 
+/* mod_authz_core applies an <AuthzProviderAlias>'s directives only while
+ * the aliased provider runs; the module decides a request once, with the
+ * settings of its section (the variables are set before authorization),
+ * so a directive of ours there would silently not apply: refused. */
+static const char *outside_provider_alias(const cmd_parms *cmd)
+{
+    const ap_directive_t *section;
+
+    for (section = cmd->directive ? cmd->directive->parent : NULL; section != NULL;
+         section = section->parent) {
+        if (strcasecmp(section->directive, "<AuthzProviderAlias") == 0) {
+            return apr_psprintf(cmd->pool,
+                                "%s (line %d of %s) inside <AuthzProviderAlias> would "
+                                "not apply: mod_provauth decides a request once, with "
+                                "the settings of its <Directory>, <Location> or <Files> "
+                                "section; put %s in the section that holds the Require "
+                                "line, and keep only the provider and its argument in "
+                                "the alias", cmd->cmd->name, cmd->directive->line_num,
+                                cmd->directive->filename, cmd->cmd->name);
+        }
+    }
+    return NULL;
+}
+
 static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
 {
     provauth_server_conf_t *conf = provauth_server_conf(cmd->server);
@@ -472,10 +496,14 @@ static const char *set_accept_expired(cmd_parms *cmd, void *dconf, int on)
 
 static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
     void *anchors = NULL;
     const char *err;
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     err = load_file_once(cmd, DIR_CA_FILE, arg, &anchors_file, &conf->ca_file,
                          &anchors);
@@ -489,10 +517,14 @@ static const char *set_ca_file(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
                                          const char *arg)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
     void *intermediates = NULL;
     const char *err;
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     err = load_file_once(cmd, DIR_INTERMEDIATE, arg, &certs_file,
                          &conf->intermediate_file, &intermediates);
@@ -506,10 +538,14 @@ static const char *set_intermediate_file(cmd_parms *cmd, void *dconf,
 
 static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
     void *crls = NULL;
     const char *err;
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     err = load_file_once(cmd, DIR_CRL_FILE, arg, &crls_file, &conf->crl_file, &crls);
     conf->crls = crls;
@@ -518,8 +554,12 @@ static const char *set_crl_file(cmd_parms *cmd, void *dconf, const char *arg)
 
 static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_REPORT_ONLY);
     conf->report_only = on ? 1 : 0;
@@ -529,10 +569,14 @@ static const char *set_report_only(cmd_parms *cmd, void *dconf, int on)
 static const char *set_mac_from(cmd_parms *cmd, void *dconf, const char *attribute,
                                 const char *pattern)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
     provauth_mac_rule_t *rule = NULL;
     const char *why = NULL;
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_MAC_FROM);
     if (provauth_mac_rule_make(&rule, attribute, pattern, cmd->pool, &why)
@@ -554,12 +598,16 @@ static const char *set_device_registry(cmd_parms *cmd, void *dconf, const char *
 
 static const char *set_pinned_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
     provauth_server_conf_t *sconf = provauth_server_conf(cmd->server);
     void *pins = NULL;
     const char *err;
     int i;
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     err = load_file_once(cmd, DIR_PINNED_FILE, arg, &pins_file, &conf->pin_file, &pins);
     if (err != NULL) {
@@ -585,8 +633,12 @@ static const char *set_pinned_file(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *set_crl_check(cmd_parms *cmd, void *dconf, const char *mode,
                                  const char *flag)
 {
+    const char *alias_err = outside_provider_alias(cmd);
     provauth_dir_conf_t *conf = being_set(dconf);
 
+    if (alias_err != NULL) {
+        return alias_err;
+    }
     warn_if_repeated(cmd, dconf);
     provauth_note_use(cmd, DIR_CRL_CHECK);
     if (strcasecmp(mode, "none") == 0) {
