@@ -1,6 +1,7 @@
 /* mod_provauth_authz.c: the per-request decision, the variables for
- * applications and logs, the denial log line and the authz providers
- * (enforcing, or under ProvAuthReportOnly reporting what they would refuse).
+ * applications and logs, and the authz providers (enforcing, or under
+ * ProvAuthReportOnly reporting what they would refuse); the refusal lines
+ * are mod_provauth_refusal.c's.
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE). */
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "provauth_log.h"
 
 #include "mod_provauth_private.h"
+#include "mod_provauth_request.h"
 
 /* Log lines of this file carry the module's name ([provauth:...]), so
  * that LogLevel provauth:... applies to them. */
@@ -30,43 +32,6 @@ APLOG_USE_MODULE(provauth);
  * Per-request decision, variables and the denial log line
  * ------------------------------------------------------------------ */
 
-/* A Require provauth-* line as parsed. */
-typedef struct {
-    provauth_requirement_e requirement;
-    int negated;                          /* its grant refuses the request */
-    const char *list_path;                /* provauth-allowlist */
-    const provauth_allowlist_t *list;
-} provauth_require_t;
-
-typedef struct {
-    provauth_status_e status;
-    const provauth_verdict_t *verdict;   /* NULL without a certificate */
-    const char *denial_reason;           /* why a provider would deny */
-    int internal_error;
-    const char *denied_by;               /* first provider that denied */
-    const char *denied_because;          /* and why */
-    int has_mac;                         /* mac holds the device's MAC */
-    provauth_mac_t mac;
-    const char *no_mac_reason;           /* why not, when !has_mac */
-    int inner_denial_watched;            /* sub-request/redirect: log registered */
-    int error_logged;                    /* PA00102 written */
-    const provauth_cached_verdict_t *cached;   /* the verdict's cache entry */
-    int provider_ran;                    /* a Require provauth-* line was asked */
-    const char *pin_line;                /* unpinned self-signed device: how to pin it */
-    const char *pin_file;                /* and where */
-    const char *would_deny;              /* ProvAuthReportOnly: the first refusal
-                                          * not enforced (PA00120 written) */
-    const apr_table_t *variables;        /* the verdict's ready-made variables */
-    provauth_conn_t *conn;               /* the TLS connection's state, or NULL */
-    const provauth_require_t *mac_grant; /* a provauth-mac line that granted */
-    const char *mac_grant_provider;      /* its provider's name */
-    const char *mac_grant_file;          /* r->filename it granted */
-} provauth_request_t;
-
-static int device_trusted(const provauth_request_t *state)
-{
-    return !state->internal_error && PROVAUTH_STATUS_IS_TRUSTED(state->status);
-}
 
 /* The variables of a request's verdict: added to env, which holds none of
  * them yet. */
@@ -108,7 +73,7 @@ static void set_variables(request_rec *r, const provauth_request_t *state)
     apr_table_t *env = r->subprocess_env;
     const char *days_left = NULL;
     /* Only a trusted certificate's MAC: applications use it as identity. */
-    int mac = state->has_mac && device_trusted(state);
+    int mac = state->has_mac && provauth_device_trusted(state);
 
     /* Authorization usually runs before any module fills the table: then
      * nothing is there to replace, and a copy of the connection's
@@ -225,204 +190,6 @@ done:
     return state;
 }
 
-/* The line of a refusal, enforced (PA00101) or only reported (PA00120):
- * the provider and reason, the device, and for a sub-request or an internal
- * redirect what it was reached from. */
-/* "; sub-request of METHOD URI" or "; internal redirect from URI", or "". */
-static const char *request_origin(request_rec *r)
-{
-    if (r->main != NULL) {
-        return apr_psprintf(r->pool, "; sub-request of %s \"%s\"",
-                            ap_escape_logitem(r->pool, r->main->method),
-                            ap_escape_logitem(r->pool, r->main->uri));
-    }
-    if (r->prev != NULL) {
-        return apr_psprintf(r->pool, "; internal redirect from \"%s\"",
-                            ap_escape_logitem(r->pool, r->prev->uri));
-    }
-    return "";
-}
-
-static void log_refusal(request_rec *r, const provauth_request_t *state, int level,
-                        const char *refused, const char *provider, const char *reason)
-{
-    const provauth_verdict_t *verdict = state->verdict;
-    const char *via = request_origin(r);
-
-    ap_log_rerror(APLOG_MARK, level, 0, r,
-                  "%s by Require %s: %s; client %s, status %s, "
-                  "subject \"%s\", issuer \"%s\", serial %s, uri \"%s\"%s",
-                  refused, provider, ap_escape_logitem(r->pool, reason),
-                  r->useragent_ip, provauth_status_name(state->status),
-                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
-                  verdict ? ap_escape_logitem(r->pool, verdict->issuer) : "-",
-                  verdict ? verdict->serial : "-",
-                  ap_escape_logitem(r->pool, r->uri), via);
-}
-
-/* The enrollment line (PA00130) instead of PA00101 for an unpinned
- * self-signed device: it ends with the exact line that would pin it. */
-static void log_enrollment_line(request_rec *r, const provauth_request_t *state)
-{
-    const provauth_verdict_t *verdict = state->verdict;
-    const char *fingerprint = strchr(state->pin_line, ' ');
-
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  PROVAUTH_LOGNO(00130) "denied by Require %s: %s, not pinned; "
-                  "client %s, MAC %.12s, SHA-256 fingerprint %s, subject \"%s\", "
-                  "serial %s, uri \"%s\"%s; to admit it once its MAC is checked "
-                  "against your inventory, add to %s the line: %s", state->denied_by,
-                  ap_escape_logitem(r->pool, state->denied_because), r->useragent_ip,
-                  state->pin_line, fingerprint ? fingerprint + 1 : "?",
-                  verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
-                  verdict ? verdict->serial : "-",
-                  ap_escape_logitem(r->pool, r->uri), request_origin(r),
-                  state->pin_file, state->pin_line);
-}
-
-/* One PA00101 line: the request refused. */
-static void log_denial_line(request_rec *r, const provauth_request_t *state)
-{
-    if (state->pin_line != NULL) {
-        log_enrollment_line(r, state);
-        return;
-    }
-    log_refusal(r, state, APLOG_ERR, PROVAUTH_LOGNO(00101) "denied", state->denied_by,
-                state->denied_because);
-}
-
-/* A sub-request or internal redirect gets no log_transaction of its own:
- * its denial is logged when httpd releases it, if it was refused (fixups,
- * which run once it is granted, clear the note). */
-static apr_status_t log_denial_of_inner_request(void *data)
-{
-    request_rec *r = data;
-    const provauth_request_t *state = ap_get_module_config(r->request_config,
-                                                           &provauth_module);
-
-    if (state != NULL && state->denied_by != NULL && r->status == HTTP_FORBIDDEN) {
-        log_denial_line(r, state);
-    }
-    return APR_SUCCESS;
-}
-
-/* Providers note why they deny; the line is logged only if the request
- * ends up refused (a RequireAny may still grant it). */
-static void note_denial(request_rec *r, provauth_request_t *state,
-                        const char *provider, const char *reason)
-{
-    if (state->denied_by == NULL) {
-        state->denied_by = provider;
-        state->denied_because = reason;
-        /* A trusted device refused for its MAC: say why, as for FAILED. */
-        if (device_trusted(state)) {
-            apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
-        }
-        if (!ap_is_initial_req(r) && !state->inner_denial_watched) {
-            state->inner_denial_watched = 1;
-            apr_pool_pre_cleanup_register(r->pool, r, log_denial_of_inner_request);
-        }
-    }
-}
-
-/* ProvAuthReportOnly: what would have refused the request is reported,
- * once per request and at once (the request goes on, and may be granted
- * by this very line); variables as when enforced, and PROVAUTH_WOULD_DENY. */
-static void note_would_deny(request_rec *r, provauth_request_t *state,
-                            const char *provider, const char *reason)
-{
-    if (state->would_deny != NULL) {
-        return;
-    }
-    state->would_deny = reason;
-    apr_table_setn(r->subprocess_env, "PROVAUTH_WOULD_DENY", reason);
-    if (device_trusted(state)) {
-        apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
-    }
-    log_refusal(r, state, APLOG_WARNING,
-                PROVAUTH_LOGNO(00120) "report only (ProvAuthReportOnly On), not "
-                "enforced: would be denied", provider, reason);
-}
-
-/* Why a provider refused, in the categories mod_status counts. */
-static provauth_denial_e denial_kind(const provauth_request_t *state)
-{
-    if (state->status == PROVAUTH_STATUS_NONE) {
-        return PROVAUTH_DENIAL_NO_CERTIFICATE;
-    }
-    if (!device_trusted(state)) {
-        return PROVAUTH_DENIAL_UNTRUSTED;
-    }
-    if (state->denied_because != NULL && strncmp(state->denied_because, "negated", 7) == 0) {
-        return PROVAUTH_DENIAL_NEGATED;
-    }
-    if (!state->has_mac) {
-        return PROVAUTH_DENIAL_NO_MAC;
-    }
-    return strcmp(state->denied_by, PROVIDER_ALLOWLIST) == 0
-        ? PROVAUTH_DENIAL_NOT_IN_ALLOWLIST : PROVAUTH_DENIAL_MAC_NOT_IN_PATH;
-}
-
-/* After the request, one hook: the line of its refusal, and what it got
- * for its device's record and the counters. */
-int provauth_log_transaction(request_rec *r)
-{
-    const provauth_request_t *state = ap_get_module_config(r->request_config,
-                                                           &provauth_module);
-    provauth_request_report_t report;
-
-    if (state == NULL) {
-        return DECLINED;   /* the module established nothing for it */
-    }
-    report.status = state->status;
-    report.cached = state->internal_error ? NULL : state->cached;
-    /* For an untrusted certificate: the MAC it claims (its record is keyed
-     * by fingerprint all the same). */
-    report.mac = state->has_mac ? &state->mac : NULL;
-    report.reason = NULL;
-    report.denial = PROVAUTH_DENIAL_KINDS;
-    if (state->denied_by != NULL && r->status == HTTP_FORBIDDEN) {
-        log_denial_line(r, state);
-        report.outcome = PROVAUTH_OUTCOME_DENIED;
-        report.reason = state->denied_because;
-        report.denial = denial_kind(state);
-    }
-    else if (state->would_deny != NULL) {
-        /* ProvAuthReportOnly: granted, but enforcement would refuse it */
-        report.outcome = PROVAUTH_OUTCOME_WOULD_DENY;
-        report.reason = state->would_deny;
-    }
-    else if (state->provider_ran) {
-        report.outcome = PROVAUTH_OUTCOME_GRANTED;
-    }
-    else {
-        report.outcome = PROVAUTH_OUTCOME_SEEN;
-    }
-    provauth_registry_note_request(r, state->conn, &report);
-    return DECLINED;
-}
-
-/* An internal error ends authorization with 500 at once (mod_authz_core
- * expects the provider to have logged why); once per request. */
-static authz_status internal_error(request_rec *r, provauth_request_t *state,
-                                   const char *provider, const char *reason)
-{
-    const provauth_verdict_t *verdict = state->verdict;
-
-    if (!state->error_logged) {
-        state->error_logged = 1;
-        apr_table_setn(r->subprocess_env, "PROVAUTH_ERROR", reason);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      PROVAUTH_LOGNO(00102) "internal error in Require %s: %s; "
-                      "answered 500 (a negation cannot turn this into a grant); "
-                      "client %s, subject \"%s\", uri \"%s\"",
-                      provider, ap_escape_logitem(r->pool, reason), r->useragent_ip,
-                      verdict ? ap_escape_logitem(r->pool, verdict->subject) : "-",
-                      ap_escape_logitem(r->pool, r->uri));
-    }
-    return AUTHZ_GENERAL_ERROR;
-}
-
 /* The facts a Require line is decided on. */
 static void request_facts(const provauth_request_t *state, provauth_facts_t *facts)
 {
@@ -504,10 +271,10 @@ static authz_status refuse(request_rec *r, provauth_request_t *state,
     const provauth_dir_conf_t *dconf = provauth_dir_conf(r);
 
     if (dconf != NULL && dconf->report_only == 1) {
-        note_would_deny(r, state, provider, reason);
+        provauth_note_would_deny(r, state, provider, reason);
         return require->negated ? AUTHZ_DENIED : AUTHZ_GRANTED;
     }
-    note_denial(r, state, provider, reason);
+    provauth_note_denial(r, state, provider, reason);
     return require->negated ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 
@@ -540,7 +307,7 @@ static authz_status answer(request_rec *r, const char *provider,
     const char *reason = NULL;
 
     if (require == NULL) {
-        return internal_error(r, state, provider, "the Require line was not parsed");
+        return provauth_internal_error(r, state, provider, "the Require line was not parsed");
     }
     state->provider_ran = 1;
     keep_out_of_cache(r);
@@ -569,7 +336,7 @@ static authz_status answer(request_rec *r, const char *provider,
         }
         return AUTHZ_DENIED;
     default:
-        return internal_error(r, state, provider, reason ? reason : "undecided");
+        return provauth_internal_error(r, state, provider, reason ? reason : "undecided");
     }
 }
 
@@ -794,7 +561,7 @@ static int served_target_again(request_rec *r, provauth_request_t *state)
         return refuse(r, state, state->mac_grant_provider, require, reason)
                == AUTHZ_GRANTED ? DECLINED : HTTP_FORBIDDEN;
     default:
-        internal_error(r, state, state->mac_grant_provider,
+        provauth_internal_error(r, state, state->mac_grant_provider,
                        reason ? reason : "undecided");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
