@@ -49,6 +49,14 @@ MAPPINGS = r"""
         RewriteCond %{{QUERY_STRING}} ^mac=([0-9a-f]{{12}})$
         RewriteRule ^[0-9a-f]{{12}}\.cfg$ http://127.0.0.1:{back}/cfg/%1.cfg [P]
     </Directory>
+    # The same under ProvAuthReportOnly: reported, not enforced.
+    <Directory {root}/htdocs/ro>
+        ProvAuthReportOnly On
+        Require provauth-mac
+        RewriteEngine On
+        RewriteCond %{{QUERY_STRING}} ^mac=([0-9a-f]{{12}})$
+        RewriteRule ^[0-9a-f]{{12}}\.cfg$ http://127.0.0.1:{back}/cfg/%1.cfg [P]
+    </Directory>
     # The file-path twin of /pq/ (test_952 covers it): refused today.
     RewriteCond %{{QUERY_STRING}} ^mac=([0-9a-f]{{12}})$
     RewriteRule ^/fq/[0-9a-f]{{12}}\.cfg$ {root}/htdocs/cfg/%1.cfg
@@ -71,7 +79,8 @@ def proxy_httpd(workdir, pki):
                          modules=slips.BASE_MODULES + ["rewrite", "alias", "proxy",
                                                        "proxy_http"],
                          allowed=[r"PA00005"])
-    write_tree(server.root, {"cfg": [V + ".cfg", A + ".cfg"], "dq": [A + ".cfg"]}, [])
+    write_tree(server.root, {"cfg": [V + ".cfg", A + ".cfg"], "dq": [A + ".cfg"],
+                             "ro": [A + ".cfg"]}, [])
     yield server
     slips.stop(server)
 
@@ -125,3 +134,15 @@ def test_control_own_file_through_the_same_mapping(pki, proxy_httpd, path):
 
 def test_control_victim_gets_its_file_through_the_mapping(pki, proxy_httpd):
     assert get(pki, proxy_httpd, f"/pm/{V}", "valid") == (200, VICTIM_CFG)
+
+
+def test_report_only_reports_the_changed_target_and_serves(pki, proxy_httpd, expect_log):
+    """ProvAuthReportOnly: the target a section's [P] rule chose after
+    authorization is decided again and reported (PA00120), not enforced."""
+    expect_log.append(r"PA00120")
+    mark = len(proxy_httpd.read_log())
+    status, body = get(pki, proxy_httpd, f"/ro/{A}.cfg?mac={V}")
+    assert (status, body) == (200, VICTIM_CFG)
+    reported = [line for line in proxy_httpd.read_log()[mark:].splitlines()
+                if "PA00120" in line]
+    assert len(reported) == 1 and "named after another device" in reported[0], reported
