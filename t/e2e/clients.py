@@ -13,6 +13,7 @@ class Reply:
     error: str = ""                 # why the connection failed, if it did
     session_reused: bool = False
     http_version: str = ""
+    body: bytes = b""
 
     @property
     def rejected(self):
@@ -55,11 +56,11 @@ def get(pki, port, paths, device=None, chain=True, sni="localhost", session=None
         for path in paths:
             conn.request("GET", path, headers={"Host": sni})
             resp = conn.getresponse()
-            resp.read()
+            body = resp.read()
             replies.append(Reply(resp.status,
                                  {k.lower(): v for k, v in resp.getheaders()},
                                  session_reused=sock.session_reused,
-                                 http_version="1.1"))
+                                 http_version="1.1", body=body))
         get.last_session = sock.session
         conn.close()
     except (ssl.SSLError, OSError, http.client.HTTPException) as err:

@@ -15,13 +15,11 @@ no path parameters): the documented reverse-proxy limit does not apply.
 
 Each mapping gets a control: the phone's own name through the same mapping
 is served, so the refusals expected would prove something."""
-import http.client
-import ssl
 
 import pytest
 
+import clients
 import slips
-from clients import tls_context
 from device_tree import ATTACKER, VICTIM, secret, write_tree
 
 V, A = VICTIM, ATTACKER
@@ -91,16 +89,8 @@ def denials(expect_log):
 
 
 def get(pki, server, path, device="attacker"):
-    conn = http.client.HTTPSConnection("127.0.0.1", server.ports["tls"],
-                                       context=tls_context(pki, device), timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": "localhost"})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    except (ssl.SSLError, OSError, http.client.HTTPException) as err:
-        return 0, str(err).encode()
-    finally:
-        conn.close()
+    reply = clients.get(pki, server.ports["tls"], path, device)
+    return reply.status, reply.body if reply.status else reply.error.encode()
 
 
 VICTIM_CFG = secret(f"cfg/{V}.cfg")

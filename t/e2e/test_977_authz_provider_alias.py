@@ -8,14 +8,12 @@ alias would admit a Yealink phone: the review's finding), so it stops
 `apache2 -t` with the directive, file, line and the fix.  An alias that only
 names a provider and its argument works, with the trust of the section that
 uses it."""
-import http.client
 import os
-import ssl
 
 import pytest
 
+import clients
 import slips
-from clients import tls_context
 from conftest import module_path
 from httpd import Httpd
 
@@ -80,16 +78,8 @@ def denials(expect_log):
 
 
 def get(pki, server, path, device):
-    conn = http.client.HTTPSConnection("127.0.0.1", server.ports["tls"],
-                                       context=tls_context(pki, device), timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": "localhost"})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    except (ssl.SSLError, OSError, http.client.HTTPException) as err:
-        return 0, str(err).encode()
-    finally:
-        conn.close()
+    reply = clients.get(pki, server.ports["tls"], path, device)
+    return reply.status, reply.body if reply.status else reply.error.encode()
 
 
 @pytest.mark.parametrize("path", ["/alias/f.cfg", "/plain/f.cfg"])
